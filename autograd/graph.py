@@ -1,0 +1,198 @@
+"""The graph core: one Node type, one topological sort, one backward pass, grad mode.
+
+Every op creates a node holding its result, its parents (an ordered tuple) and a closure
+``backward(g, out, *parents) -> one gradient per parent``. The arguments are "lifted": raw data
+(floats or ndarrays) in a plain backward, the nodes themselves under ``create_graph=True`` so the
+same closure records a differentiable graph. The closure never captures its own output node, so
+building a graph creates no reference cycles and the garbage collector stays idle.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+__all__ = [
+    "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "topological_order", "run_backward", "grad",
+]
+
+
+class _Mode(threading.local):
+    grad_enabled = True
+
+
+_mode = _Mode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record a graph in this thread."""
+    return _mode.grad_enabled
+
+
+class set_grad_enabled:
+    """Context manager and decorator that switches graph recording on or off for this thread."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self._saved: list[bool] = []
+
+    def __enter__(self):
+        self._saved.append(_mode.grad_enabled)
+        _mode.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _mode.grad_enabled = self._saved.pop()
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Nothing computed inside records a graph (inference, optimizer updates)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record graphs again, e.g. inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+def _released(*_):
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: its saved values were freed after "
+        "the first backward. Pass retain_graph=True to the first backward() to keep them."
+    )
+
+
+class Node:
+    """A value in a computation graph: data, grad, ordered parents, op name, label, backward closure."""
+
+    __slots__ = ("data", "grad", "parents", "op", "label", "_backward")
+
+    # Subclasses say how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and
+    # whether interior nodes keep their .grad (Value: always, as in micrograd).
+    _fit_grad = None
+
+    def _seed(self, gradient, create_graph: bool):
+        raise NotImplementedError
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Propagate d(self)/d(node) to every node reached and add it (+=) to the nodes' .grad."""
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward((self,), (self._seed(gradient, create_graph),), retain_graph, create_graph)
+
+
+def topological_order(roots) -> list:
+    """Nodes reachable from ``roots``, every node after all its parents; iterative, no recursion."""
+    order, visited = [], set()
+    stack = [(root, False) for root in roots]
+    append, push, pop, seen, mark = order.append, stack.append, stack.pop, visited.__contains__, visited.add
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+        elif not seen(node):
+            mark(node)
+            push((node, True))
+            for parent in node.parents:
+                if not seen(parent):
+                    push((parent, False))
+    return order
+
+
+def _lift_data(node):
+    return node.data
+
+
+def _lift_node(node):
+    return node
+
+
+def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = False, inputs=None):
+    """The one backward pass: walk the graph from ``roots`` in reverse topological order.
+
+    Each node's pending gradient is complete when the walk reaches it; it is passed to the node's
+    closure and the returned contributions are fitted to each parent's shape and summed (fan-out
+    adds). With ``inputs=None`` every node that keeps a gradient gets it added to ``.grad``;
+    otherwise nothing is accumulated and the gradients of ``inputs`` are returned (``grad()``).
+    """
+    pending: dict = {}
+    for root, seed in zip(roots, seeds):
+        pending[root] = seed if root not in pending else pending[root] + seed
+    wanted = None if inputs is None else set(inputs)
+    found: dict = {}
+    lift = _lift_node if create_graph else _lift_data
+    fit = type(roots[0])._fit_grad
+    with set_grad_enabled(create_graph):
+        for node in reversed(topological_order(roots)):
+            g = pending.pop(node, None)
+            if g is None:
+                continue
+            parents = node.parents
+            if wanted is None:
+                if not parents or node.retains_grad:
+                    node._accumulate(g)
+            elif node in wanted:
+                found[node] = g
+            if not parents:
+                continue
+            grads = node._backward(g, lift(node), *map(lift, parents))
+            if not retain_graph:
+                node._backward = _released
+            for parent, contribution in zip(parents, grads):
+                if contribution is None or not parent.requires_grad:
+                    continue
+                if fit is not None:
+                    contribution = fit(parent, contribution)
+                previous = pending.get(parent)
+                pending[parent] = contribution if previous is None else previous + contribution
+    return found
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is untouched.
+
+    As ``torch.autograd.grad``: ``grad_outputs`` seeds each output (needed for non-scalar ones),
+    ``retain_graph`` defaults to ``create_graph``, and ``create_graph=True`` returns gradients that
+    are graph nodes themselves, so they can be differentiated again.
+    """
+    single_output = isinstance(outputs, Node)
+    outputs = (outputs,) if single_output else tuple(outputs)
+    single_input = isinstance(inputs, Node)
+    inputs = (inputs,) if single_input else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [out._seed(g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    found = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs)
+    result = []
+    for i, node in enumerate(inputs):
+        if node in found:
+            g = found[node]
+            result.append(g if create_graph else node._wrap_grad(g))
+        elif allow_unused:
+            result.append(None)
+        else:
+            raise RuntimeError(
+                f"grad: input {i} ({node!r}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(result)

@@ -1,0 +1,1 @@
+"""chainrule nn: layers, losses, optimizers, data and training on top of autograd."""
