@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from operator import attrgetter
 
 __all__ = [
     "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
@@ -78,7 +79,7 @@ def _released(*_):
 class Node:
     """A value in a computation graph: data, grad, ordered parents, op name, label, backward closure."""
 
-    __slots__ = ("data", "grad", "parents", "op", "label", "_backward")
+    __slots__ = ("data", "grad", "parents", "op", "label", "_backward", "_g")
 
     # Subclasses say how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and
     # whether interior nodes keep their .grad (Value: always, as in micrograd).
@@ -112,8 +113,7 @@ def topological_order(roots) -> list:
     return order
 
 
-def _lift_data(node):
-    return node.data
+_lift_data = attrgetter("data")
 
 
 def _lift_node(node):
@@ -123,23 +123,27 @@ def _lift_node(node):
 def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = False, inputs=None):
     """The one backward pass: walk the graph from ``roots`` in reverse topological order.
 
-    Each node's pending gradient is complete when the walk reaches it; it is passed to the node's
-    closure and the returned contributions are fitted to each parent's shape and summed (fan-out
-    adds). With ``inputs=None`` every node that keeps a gradient gets it added to ``.grad``;
-    otherwise nothing is accumulated and the gradients of ``inputs`` are returned (``grad()``).
+    Each node's pending gradient (slot ``_g``, reset at the start of every pass) is complete when
+    the walk reaches it; it is passed to the node's closure and the returned contributions are
+    fitted to each parent's shape and summed (fan-out adds). With ``inputs=None`` every node that
+    keeps a gradient gets it added to ``.grad``; otherwise nothing is accumulated and the
+    gradients of ``inputs`` are returned (``grad()``).
     """
-    pending: dict = {}
+    order = topological_order(roots)
+    for node in order:
+        node._g = None
     for root, seed in zip(roots, seeds):
-        pending[root] = seed if root not in pending else pending[root] + seed
+        root._g = seed if root._g is None else root._g + seed
     wanted = None if inputs is None else set(inputs)
     found: dict = {}
     lift = _lift_node if create_graph else _lift_data
     fit = type(roots[0])._fit_grad
     with set_grad_enabled(create_graph):
-        for node in reversed(topological_order(roots)):
-            g = pending.pop(node, None)
+        for node in reversed(order):
+            g = node._g
             if g is None:
                 continue
+            node._g = None
             parents = node.parents
             if wanted is None:
                 if not parents or node.retains_grad:
@@ -148,16 +152,22 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 found[node] = g
             if not parents:
                 continue
-            grads = node._backward(g, lift(node), *map(lift, parents))
+            backward = node._backward
             if not retain_graph:
                 node._backward = _released
+            if len(parents) == 2:
+                grads = backward(g, lift(node), lift(parents[0]), lift(parents[1]))
+            elif len(parents) == 1:
+                grads = backward(g, lift(node), lift(parents[0]))
+            else:
+                grads = backward(g, lift(node), *map(lift, parents))
             for parent, contribution in zip(parents, grads):
                 if contribution is None or not parent.requires_grad:
                     continue
                 if fit is not None:
                     contribution = fit(parent, contribution)
-                previous = pending.get(parent)
-                pending[parent] = contribution if previous is None else previous + contribution
+                previous = parent._g
+                parent._g = contribution if previous is None else previous + contribution
     return found
 
 

@@ -82,6 +82,66 @@ def _pow_exponent_grad(a, out):
     return 0.0 if a == 0 else math.nan
 
 
+def _route(a, b) -> float:
+    """The share of a max's gradient that goes to ``a``: 1 if a wins, 0.5 on a tie, 0 if it loses."""
+    a, b = (a.data if isinstance(a, Value) else a), (b.data if isinstance(b, Value) else b)
+    return 1.0 if a > b else 0.5 if a == b else 0.0
+
+
+# Local derivatives, (g, out, *inputs) -> one gradient per input. Ops without parameters share one
+# function each, so building a node allocates no closure (fewer objects for the garbage collector).
+
+def _ADD(g, out, a, b):  # a + b: add distributes the gradient unchanged
+    return (g, g)
+
+def _SUB(g, out, a, b):  # a - b
+    return (g, -g)
+
+def _MUL(g, out, a, b):  # a * b: mul swaps its inputs
+    return (g * b, g * a)
+
+def _DIV(g, out, a, b):  # a / b: 1/b and -a/b**2 = -out/b
+    return (g / b, -g * out / b)
+
+def _NEG(g, out, a):  # -a
+    return (-g,)
+
+def _EXP(g, out, a):  # e**a
+    return (g * out,)
+
+def _LOG(g, out, a):  # log a: 1/a
+    return (g / a,)
+
+def _SQRT(g, out, a):  # sqrt a: 1/(2 sqrt a), inf at 0
+    return (g * 0.5 / out if out != 0 else g * _INF,)
+
+def _TANH(g, out, a):  # tanh a: 1 - tanh(a)**2
+    return (g * (1 - out * out),)
+
+def _SIGMOID(g, out, a):  # sigmoid a: s(1 - s)
+    return (g * out * (1 - out),)
+
+def _RELU(g, out, a):  # relu a: 1 where a > 0, else 0
+    return (g if out > 0 else g * 0.0,)
+
+def _ABS(g, out, a):  # |a|: sign(a), 0 at 0
+    return (g * ((a > 0) - (a < 0)),)
+
+def _SIN(g, out, a):  # sin a: cos a
+    return (g * _cos(a),)
+
+def _COS(g, out, a):  # cos a: -sin a
+    return (-g * _sin(a),)
+
+
+def _MAX(g, out, a, b):  # max routes the gradient to the larger input, split on a tie
+    return g * _route(a, b), g * _route(b, a)
+
+
+def _MIN(g, out, a, b):  # min routes it to the smaller
+    return g * _route(b, a), g * _route(a, b)
+
+
 class Value(Node):
     """A scalar with a gradient. ``.data`` and ``.grad`` are floats; every node keeps its ``.grad``."""
 
@@ -153,17 +213,17 @@ class Value(Node):
     def __add__(self, other) -> "Value":
         """a + b; the gradient is distributed unchanged to both inputs."""
         other = _value(other)
-        return _result(self.data + other.data, (self, other), lambda g, out, a, b: (g, g), "+")
+        return _result(self.data + other.data, (self, other), _ADD, "+")
 
     def __sub__(self, other) -> "Value":
         """a - b; d/da = 1, d/db = -1."""
         other = _value(other)
-        return _result(self.data - other.data, (self, other), lambda g, out, a, b: (g, -g), "-")
+        return _result(self.data - other.data, (self, other), _SUB, "-")
 
     def __mul__(self, other) -> "Value":
         """a * b; the inputs swap: d/da = b, d/db = a."""
         other = _value(other)
-        return _result(self.data * other.data, (self, other), lambda g, out, a, b: (g * b, g * a), "*")
+        return _result(self.data * other.data, (self, other), _MUL, "*")
 
     def __truediv__(self, other) -> "Value":
         """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
@@ -171,7 +231,7 @@ class Value(Node):
         if other.data == 0:
             raise ZeroDivisionError(f"div: division by zero ({self.data!r} / {other.data!r})")
         return _result(self.data / other.data, (self, other),
-                       lambda g, out, a, b: (g / b, -g * out / b), "/")
+                       _DIV, "/")
 
     def __pow__(self, other) -> "Value":
         """a ** b for a number or Value b; d/da = b a**(b-1), d/db = a**b log(a)."""
@@ -190,7 +250,7 @@ class Value(Node):
 
     def __neg__(self) -> "Value":
         """-a; d/da = -1."""
-        return _result(-self.data, (self,), lambda g, out, a: (-g,), "neg")
+        return _result(-self.data, (self,), _NEG, "neg")
 
     def __radd__(self, other) -> "Value":
         return Value(other) + self
@@ -210,35 +270,35 @@ class Value(Node):
     # --- functions ----------------------------------------------------------------------
     def exp(self) -> "Value":
         """e**x; d/dx = e**x."""
-        return _result(_exp(self.data), (self,), lambda g, out, a: (g * out,), "exp")
+        return _result(_exp(self.data), (self,), _EXP, "exp")
 
     def log(self) -> "Value":
         """Natural log; d/dx = 1/x. Defined for x > 0."""
         if self.data <= 0:
             raise ValueError(f"log: {self.data!r} is outside its domain x > 0")
-        return _result(math.log(self.data), (self,), lambda g, out, a: (g / a,), "log")
+        return _result(math.log(self.data), (self,), _LOG, "log")
 
     def sqrt(self) -> "Value":
         """Square root; d/dx = 1 / (2 sqrt(x)), inf at 0. Defined for x >= 0."""
         if self.data < 0:
             raise ValueError(f"sqrt: {self.data!r} is outside its domain x >= 0")
         return _result(math.sqrt(self.data), (self,),
-                       lambda g, out, a: (g * 0.5 / out if out != 0 else g * _INF,), "sqrt")
+                       _SQRT, "sqrt")
 
     def tanh(self) -> "Value":
         """tanh(x); d/dx = 1 - tanh(x)**2."""
-        return _result(math.tanh(self.data), (self,), lambda g, out, a: (g * (1 - out * out),), "tanh")
+        return _result(math.tanh(self.data), (self,), _TANH, "tanh")
 
     def sigmoid(self) -> "Value":
         """1 / (1 + e**-x), computed without overflow; d/dx = s (1 - s)."""
         x = self.data
         s = 1.0 / (1.0 + _exp(-x)) if x >= 0 else _exp(x) / (1.0 + _exp(x))
-        return _result(s, (self,), lambda g, out, a: (g * out * (1 - out),), "sigmoid")
+        return _result(s, (self,), _SIGMOID, "sigmoid")
 
     def relu(self) -> "Value":
         """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
         x = self.data
-        return _result(x if x > 0 else 0.0, (self,), lambda g, out, a: (g if out > 0 else g * 0.0,), "relu")
+        return _result(x if x > 0 else 0.0, (self,), _RELU, "relu")
 
     def leaky_relu(self, alpha: float = 0.01) -> "Value":
         """x for x > 0, alpha x otherwise; d/dx = 1 or alpha."""
@@ -254,32 +314,25 @@ class Value(Node):
 
     def abs(self) -> "Value":
         """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-        return _result(abs(self.data), (self,), lambda g, out, a: (g * ((a > 0) - (a < 0)),), "abs")
+        return _result(abs(self.data), (self,), _ABS, "abs")
 
     __abs__ = abs
 
     def sin(self) -> "Value":
         """sin(x); d/dx = cos(x)."""
-        return _result(math.sin(self.data), (self,), lambda g, out, a: (g * _cos(a),), "sin")
+        return _result(math.sin(self.data), (self,), _SIN, "sin")
 
     def cos(self) -> "Value":
         """cos(x); d/dx = -sin(x)."""
-        return _result(math.cos(self.data), (self,), lambda g, out, a: (-g * _sin(a),), "cos")
+        return _result(math.cos(self.data), (self,), _COS, "cos")
 
     def max(self, other) -> "Value":
         """The larger of two values; the gradient routes to it (split evenly on a tie, as torch.maximum)."""
         self, other = _value(self), _value(other)
-        return _result(max(self.data, other.data), (self, other), lambda g, out, a, b: (
-            g * _route(a, b), g * _route(b, a)), "max")
+        return _result(max(self.data, other.data), (self, other), _MAX, "max")
 
     def min(self, other) -> "Value":
         """The smaller of two values; the gradient routes to it (split evenly on a tie, as torch.minimum)."""
         self, other = _value(self), _value(other)
-        return _result(min(self.data, other.data), (self, other), lambda g, out, a, b: (
-            g * _route(b, a), g * _route(a, b)), "min")
+        return _result(min(self.data, other.data), (self, other), _MIN, "min")
 
-
-def _route(a, b) -> float:
-    """The share of a max's gradient that goes to ``a``: 1 if a wins, 0.5 on a tie, 0 if it loses."""
-    a, b = (a.data if isinstance(a, Value) else a), (b.data if isinstance(b, Value) else b)
-    return 1.0 if a > b else 0.5 if a == b else 0.0
