@@ -4,9 +4,9 @@ from .graph import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor
 from .value import Value
-from .viz import draw_graph
+from .viz import GraphvizNotFoundError, draw_graph
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
-    "gradcheck", "GradcheckError", "draw_graph",
+    "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError",
 ]

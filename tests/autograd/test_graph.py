@@ -1,0 +1,142 @@
+"""The graph core: ordering, grad mode, retain_graph, grad(), shared by Value and Tensor."""
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, Value, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd.graph import topological_order
+
+
+def test_topological_order_puts_parents_first_and_keeps_each_node_once():
+    a, b = Value(1.0), Value(2.0)
+    c = a * b
+    d = c + a
+    e = d * c
+    order = topological_order([e])
+    assert len(order) == 5 and order[-1] is e
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)]
+
+
+def test_deep_graph_order_needs_no_recursion():
+    x = Value(0.0)
+    y = x
+    for _ in range(200_000):
+        y = y + 1.0
+    assert len(topological_order([y])) == 400_001
+
+
+def test_enable_grad_inside_no_grad_and_nesting():
+    a = Value(1.0)
+    with no_grad():
+        assert not is_grad_enabled()
+        with enable_grad():
+            assert is_grad_enabled()
+            assert (a * 2).parents != ()
+        assert (a * 2).parents == ()
+    assert is_grad_enabled()
+    with set_grad_enabled(False):
+        assert not is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    seen = []
+    inside, release = threading.Event(), threading.Event()
+
+    def worker():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+            seen.append(is_grad_enabled())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait(5)
+    main_mode = is_grad_enabled()
+    release.set()
+    thread.join()
+    assert main_mode is True and seen == [False]
+
+
+def test_grad_mode_is_restored_after_an_exception():
+    with pytest.raises(KeyError):
+        with no_grad():
+            raise KeyError
+    assert is_grad_enabled()
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x, y = Value(3.0), Value(-2.0)
+    f = x * y + x
+    gx, gy = grad(f, [x, y])
+    assert isinstance(gx, Value) and (gx.data, gy.data) == (-1.0, 3.0)
+    assert x.grad == 0.0 and y.grad == 0.0
+
+
+def test_grad_of_an_interior_node_and_unused_inputs():
+    x = Value(2.0)
+    h = x * x
+    f = h * 3.0
+    (gh,) = grad(f, h, retain_graph=True)
+    assert gh.data == 3.0
+    unused = Value(1.0)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        grad(f, [x, unused], retain_graph=True)
+    gx, gu = grad(f, [x, unused], allow_unused=True)
+    assert gx.data == 12.0 and gu is None
+
+
+def test_create_graph_gives_differentiable_gradients():
+    x = Value(1.5)
+    y = x ** 3
+    (dy,) = grad(y, x, create_graph=True)
+    assert dy.data == pytest.approx(3 * 1.5 ** 2)
+    (d2y,) = grad(dy, x)
+    assert d2y.data == pytest.approx(6 * 1.5)
+
+
+def test_backward_create_graph_puts_a_node_in_grad():
+    x = Value(0.5)
+    y = x.tanh()
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    g = x.grad
+    x.grad = 0.0
+    g.backward()
+    t = np.tanh(0.5)
+    assert x.grad == pytest.approx(-2 * t * (1 - t * t), rel=1e-12)
+
+
+def test_tensor_graphs_use_the_same_core():
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = x * x + x
+    y.backward(gradient=np.ones(3))
+    np.testing.assert_array_equal(x.grad, [3.0, -3.0, 7.0])
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward(gradient=np.ones(3))
+    (g,) = grad(x * 2.0, x, grad_outputs=np.ones(3))
+    assert isinstance(g, Tensor)
+    np.testing.assert_array_equal(g.data, [2.0, 2.0, 2.0])
+
+
+def test_released_graphs_free_their_closures():
+    class Tracked:
+        pass
+
+    x = Value(1.0)
+    y = x * 2.0
+    token = Tracked()
+    ref = weakref.ref(token)
+    y._backward = (lambda saved: (lambda g, out, a, b: (g * b, g * a * (saved is not None))))(token)
+    del token
+    gc.collect()
+    alive_before = ref() is not None
+    y.backward()
+    gc.collect()
+    assert alive_before and ref() is None and x.grad == 2.0
