@@ -1,0 +1,208 @@
+"""Module: parameters found by walking attributes, train/eval, state dicts, atomic save/load."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+
+from autograd import Tensor, Value
+
+__all__ = ["Module", "Sequential", "save", "load"]
+
+
+class Module:
+    """Base class: subclasses hold Values, Tensors and Modules as attributes (or in lists, tuples, dicts).
+
+    Tensors with ``requires_grad`` and Values are parameters; other Tensors (running statistics)
+    are buffers, saved in the state dict but not optimised. Names are dotted paths, as torch.nn.
+    """
+
+    training = True
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- walking the tree -----------------------------------------------------------------
+    def _items(self) -> Iterator[tuple[str, object]]:
+        """This module's own named attributes, in definition order (private ones skipped)."""
+        return ((k, v) for k, v in vars(self).items() if not k.startswith("_"))
+
+    def _walk(self, prefix: str = "") -> Iterator[tuple[str, object]]:
+        """Every (dotted name, Value | Tensor | Module) below this module; iterative, depth first."""
+        stack = [(prefix, self._items())]
+        while stack:
+            path, items = stack[-1]
+            item = next(items, None)
+            if item is None:
+                stack.pop()
+                continue
+            name, value = item
+            full = f"{path}{name}"
+            if isinstance(value, (Value, Tensor)):
+                yield full, value
+            elif isinstance(value, Module):
+                yield full, value
+                stack.append((full + ".", value._items()))
+            elif isinstance(value, (list, tuple)):
+                stack.append((full + ".", ((str(i), v) for i, v in enumerate(value))))
+            elif isinstance(value, dict):
+                stack.append((full + ".", ((str(k), v) for k, v in value.items())))
+
+    def named_modules(self) -> Iterator[tuple[str, "Module"]]:
+        yield "", self
+        for name, value in self._walk():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_children(self) -> list[tuple[str, "Module"]]:
+        """The direct sub-modules, also those held in this module's lists, tuples and dicts."""
+        found = []
+        for name, value in self._items():
+            if isinstance(value, Module):
+                found.append((name, value))
+            elif isinstance(value, (list, tuple)):
+                found += [(f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module)]
+            elif isinstance(value, dict):
+                found += [(f"{name}.{k}", v) for k, v in value.items() if isinstance(v, Module)]
+        return found
+
+    def named_parameters(self) -> Iterator[tuple[str, Value | Tensor]]:
+        """(dotted name, parameter) pairs; a parameter shared by two modules appears once."""
+        seen = set()
+        for name, value in self._walk():
+            if (isinstance(value, Value) or isinstance(value, Tensor) and value.requires_grad) \
+                    and id(value) not in seen:
+                seen.add(id(value))
+                yield name, value
+
+    def parameters(self) -> list:
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """Tensors that are state but not parameters (e.g. batch norm's running statistics)."""
+        for name, value in self._walk():
+            if isinstance(value, Tensor) and not value.requires_grad:
+                yield name, value
+
+    def num_parameters(self) -> int:
+        return sum(1 if isinstance(p, Value) else p.data.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (Tensors to None, Values to 0.0)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch this module and all sub-modules to training (or, with False, evaluation) mode."""
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter and buffer, keyed by dotted name (torch.nn's keys and layouts)."""
+        state = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = np.array(p.data)
+        for name, b in self.named_buffers():
+            state[name] = np.array(b.data)
+        return state
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+        """Copy ``state`` into the parameters and buffers; every key and shape is checked first."""
+        targets = dict(self.named_parameters())
+        targets.update(self.named_buffers())
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        mismatched = [f"{k}: expected {np.shape(targets[k].data)}, got {np.shape(state[k])}"
+                      for k in targets if k in state and np.shape(state[k]) != np.shape(targets[k].data)]
+        problems = mismatched + ([f"missing keys {missing}"] if strict and missing else []) \
+            + ([f"unexpected keys {unexpected}"] if strict and unexpected else [])
+        if problems:
+            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+                           + "; the model was left unchanged")
+        for name, target in targets.items():
+            if name in state:
+                if isinstance(target, Value):
+                    target.data = float(np.asarray(state[name]))
+                else:
+                    np.copyto(target.data, np.asarray(state[name]), casting="same_kind")
+
+    # --- printing ---------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """One line of this module's settings, shown in the tree."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = self._repr_lines()
+        count = self.num_parameters()
+        return "\n".join(lines) + f"\n{count:,} parameters" if len(lines) > 1 or count else lines[0]
+
+    def _repr_lines(self) -> list[str]:
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        subs = self.named_children()
+        if not subs:
+            own = [f"{n} {tuple(v.shape)}" for n, v in self._items() if isinstance(v, Tensor)]
+            return [head + (f"  # {', '.join(own)}" if own else "")]
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, module in subs:
+            child = module._repr_lines()
+            lines.append(f"  ({name}): {child[0]}")
+            lines += ["  " + line for line in child[1:]]
+        lines.append(")")
+        return lines
+
+
+class Sequential(Module):
+    """Modules applied in order; state-dict keys are "0.weight", "1.bias", ... as torch.nn.Sequential."""
+
+    def __init__(self, *modules: Module):
+        self.layers = list(modules)
+
+    def _items(self):
+        return ((str(i), m) for i, m in enumerate(self.layers))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index):
+        return Sequential(*self.layers[index]) if isinstance(index, slice) else self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+
+def save(model: Module, path) -> None:
+    """Write the model's state dict to ``path`` (.npz) atomically: a crash never leaves half a file."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **model.state_dict())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load(model: Module, path) -> Module:
+    """Load a state dict saved by ``save`` into ``model`` (strict: mismatches raise, nothing changes)."""
+    with np.load(os.fspath(path)) as archive:
+        state = {key: archive[key] for key in archive.files}
+    model.load_state_dict(state)
+    return model

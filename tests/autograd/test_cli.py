@@ -1,0 +1,237 @@
+"""The command line: printed values and gradients, one-line errors, no user code ever run."""
+
+import json
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from autograd.cli import main
+
+
+def run(capsys, *argv):
+    """main(argv) -> (exit status, stdout, stderr)."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def table(out: str) -> dict[str, float]:
+    """'value  1.0\\nd/dx  2.0' -> {'value': 1.0, 'd/dx': 2.0}; the numbers must be full-precision reprs."""
+    rows = {}
+    for line in out.splitlines():
+        label, number = line.split()
+        assert repr(float(number)) == number
+        rows[label] = float(number)
+    return rows
+
+
+def test_readme_example_prints_exact_full_precision_numbers(capsys):
+    status, out, err = run(capsys, "grad", "x*y + sin(x)", "--at", "x=1,y=2")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == ["value  2.8414709848078967", "d/dx   2.5403023058681398", "d/dy   1.0"]
+
+
+def test_python_dash_m_autograd_subprocess():
+    argv = [sys.executable, "-m", "autograd", "grad", "x*y + sin(x)", "--at", "x=1", "--at", "y=2"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["value", "2.8414709848078967", "d/dx", "2.5403023058681398", "d/dy", "1.0"]
+    assert done.stderr == ""
+
+
+def test_lecture_x_plus_y_times_z(capsys):
+    status, out, _ = run(capsys, "grad", "(x+y)*z", "--at", "x=-2,y=5,z=-4")
+    assert status == 0
+    assert table(out) == {"value": -12.0, "d/dx": -4.0, "d/dy": -4.0, "d/dz": 3.0}
+
+
+def test_lecture_sigmoid_neuron(capsys):
+    status, out, _ = run(capsys, "grad", "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+                         "--at", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3")
+    assert status == 0
+    rows = table(out)
+    assert list(rows) == ["value", "d/dw0", "d/dx0", "d/dw1", "d/dx1", "d/dw2"]  # --at order
+    expected = {"value": 0.7310585786300049, "d/dw0": -0.19661193324148185, "d/dx0": 0.3932238664829637,
+                "d/dw1": -0.3932238664829637, "d/dx1": -0.5898357997244456, "d/dw2": 0.19661193324148185}
+    for label, number in expected.items():
+        assert rows[label] == pytest.approx(number, abs=1e-12), label
+
+
+def test_gradients_follow_at_order_and_accept_repeated_negative_scientific_values(capsys):
+    status, out, _ = run(capsys, "grad", "a*b", "--at", "b=-2.5e-1", "--at", " a = 4 ")
+    assert status == 0
+    assert out.splitlines() == ["value  -1.0", "d/db   4.0", "d/da   -0.25"]
+
+
+@pytest.mark.parametrize("expr, at, value, grad", [
+    ("x*x", "x=3", 9.0, 6.0),                      # one leaf used twice: both paths add
+    ("x*x*x", "x=-2", -8.0, 12.0),
+    ("x + x + x", "x=5", 15.0, 3.0),
+    ("x**2", "x=-3", 9.0, -6.0),                    # constant exponent: a negative base is fine
+    ("2**x", "x=3", 8.0, 8.0 * math.log(2)),
+    ("x**x", "x=2", 4.0, 4.0 * (math.log(2) + 1)),
+    ("-x", "x=2", -2.0, -1.0),
+    ("+x", "x=2", 2.0, 1.0),
+    ("x / 4 - 1", "x=2", -0.5, 0.25),
+    ("max(x, 1) + min(x, 1)", "x=3", 4.0, 1.0),
+    ("relu(x) + abs(x)", "x=-2", 2.0, -1.0),
+    ("tanh(x) + sigmoid(x) + cos(x)", "x=0", 1.5, 1.25),
+    ("sqrt(x) * log(x)", "x=1", 0.0, 1.0),
+    ("x", "x=1e-3", 0.001, 1.0),
+])
+def test_values_and_gradients(capsys, expr, at, value, grad):
+    status, out, err = run(capsys, "grad", expr, "--at", at)
+    assert status == 0, err
+    rows = table(out)
+    assert rows["value"] == pytest.approx(value, abs=1e-12)
+    assert rows["d/dx"] == pytest.approx(grad, abs=1e-12)
+
+
+def test_constant_expression_has_no_gradient_rows(capsys):
+    assert run(capsys, "grad", "2**10 - 1e3 / 8")[:2] == (0, "value  899.0\n")
+
+
+def test_json_output(capsys):
+    status, out, _ = run(capsys, "grad", "x*y + sin(x)", "--at", "x=1,y=2", "--json")
+    assert status == 0
+    assert json.loads(out) == {"value": 2.8414709848078967,
+                               "gradients": {"x": 2.5403023058681398, "y": 1.0}}
+
+
+@pytest.mark.parametrize("argv", [
+    ["-x*x", "--at", "x=2"], ["--at", "x=2", "-x*x"], ["--at", "x=2", "--", "-x*x"],
+])
+def test_expression_starting_with_minus_is_not_an_option(capsys, argv):
+    assert run(capsys, "grad", *argv)[:2] == (0, "value  -4.0\nd/dx   -4.0\n")
+
+
+BAD = {
+    # syntax and structure
+    "syntax": (["x*"], "syntax error"),
+    "unclosed": (["sin(x"], "never closed"),
+    "empty": (["  "], "empty expression"),
+    "unknown name": (["x + q", "--at", "x=1"], "no value for variable 'q' at column 5"),
+    "unknown function": (["eval(x)"], "unknown function 'eval' at column 1"),
+    "attribute": (["x.real"], "attribute access '.real'"),
+    "subscript": (["x[0]"], "subscripts"),
+    "lambda": (["(lambda: 1)()"], "lambdas"),
+    "call of a call": (["exp(x)(x)"], "only the listed functions"),
+    "keyword argument": (["sin(x=1)"], "keyword"),
+    "wrong arity 1": (["sin(x, x)"], "sin() takes 1 argument, got 2"),
+    "wrong arity 2": (["max(x)"], "max() takes 2 arguments, got 1"),
+    "starred": (["max(*x)"], "takes 2 arguments"),
+    "floor division": (["x // 2"], "//"),
+    "xor for power": (["x ^ 2"], "use **"),
+    "comparison": (["x > 1"], "comparisons"),
+    "string": (["'a' * x"], "only real numbers"),
+    "bool": (["True * x"], "only real numbers are allowed, not bool True"),
+    "complex": (["1j * x"], "complex"),
+    "huge literal": (["1e999 * x"], "out of range"),
+    "function as variable": (["exp * x"], "'exp' is a function"),
+    "walrus": (["(y := x)"], "assignment expressions"),
+    "fstring": (["f'{x}'"], "f-strings"),
+    "string with a bad escape": (["'\\d' * x"], "only real numbers"),  # and no DeprecationWarning line
+    # --at
+    "missing value": (["x*y", "--at", "x=1"], "no value for variable 'y' at column 3"),
+    "unused value": (["x", "--at", "x=1,z=2"], "'z', which is not in the expression"),
+    "malformed at": (["x", "--at", "x"], "malformed --at item 'x'"),
+    "empty at item": (["x", "--at", "x=1,"], "malformed --at item ''"),
+    "non-numeric at": (["x", "--at", "x=abc"], "'abc' is not a number"),
+    "non-finite at": (["x", "--at", "x=nan"], "not a finite number"),
+    "duplicate at": (["x", "--at", "x=1", "--at", "x=2"], "'x' twice"),
+    "at names a function": (["x", "--at", "x=1,log=2"], "function name"),
+    # domain errors and overflow
+    "log": (["log(x)", "--at", "x=-1"], "log: -1.0 is outside its domain x > 0 at column 1"),
+    "division": (["1/x", "--at", "x=0"], "division by zero"),
+    "sqrt": (["sqrt(x)", "--at", "x=-1"], "sqrt: -1.0 is outside its domain"),
+    "zero to negative power": (["0**-1"], "pow: 0.0 ** -1.0"),
+    "negative base fractional power": (["x**0.5", "--at", "x=-1"], "negative base"),
+    "overflow": (["exp(exp(x))", "--at", "x=7"], "overflow: exp(exp(x)) is inf"),
+    "power overflow": (["10**400"], "overflow"),
+    "infinite gradient": (["sqrt(x)", "--at", "x=0"], "d/dx is inf"),
+    # the command line itself
+    "too deep": (["+".join(["x"] * 5000), "--at", "x=1"], "too large or too deeply nested"),
+    "unknown flag": (["x", "--at", "x=1", "--bogus"], "unrecognized arguments"),
+}
+
+
+@pytest.mark.parametrize("argv, expected", BAD.values(), ids=BAD.keys())
+def test_bad_input_is_one_line_on_stderr_and_status_1(capsys, argv, expected):
+    status, out, err = run(capsys, "grad", *argv)
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    assert expected in err
+
+
+@pytest.mark.parametrize("argv", [[], ["grad"], ["frobnicate", "x"]])
+def test_usage_errors_are_one_line_too(capsys, argv):
+    status, out, err = run(capsys, *argv)
+    assert status == 1 and out == "" and err.count("\n") == 1 and err.startswith("error: ")
+
+
+@pytest.mark.parametrize("expr", [
+    "__import__('os').system('touch {path}')",
+    "eval(\"__import__('os').system('touch {path}')\")",
+    "exec('open(\"{path}\", \"w\")')",
+    "open('{path}', 'w')",
+    "(1).__class__.__base__.__subclasses__()",
+    "().__class__",
+    "[c for c in ().__class__.__bases__]",
+    "x.__class__",
+    "getattr(x, '__class__')",
+    "(lambda: open('{path}', 'w'))()",
+])
+def test_code_in_the_expression_is_rejected_and_never_run(capsys, tmp_path, expr):
+    target = tmp_path / "pwned"
+    status, out, err = run(capsys, "grad", expr.format(path=target), "--at", "x=1")
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert not target.exists()
+
+
+def test_parser_warnings_never_add_a_second_line(capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, _, err = run(capsys, "grad", "'\\d' * (1 is 1) * x", "--at", "x=1")
+    assert status == 1 and err.count("\n") == 1
+    assert caught == []
+
+
+def test_security_message_points_at_the_attribute(capsys):
+    _, _, err = run(capsys, "grad", "(1).__class__")
+    assert err == "error: attribute access '.__class__' is not allowed at column 5\n"
+
+
+def test_graph_writes_an_svg_naming_the_variables(capsys, tmp_path):
+    path = tmp_path / "neuron.svg"
+    status, out, err = run(capsys, "grad", "tanh(w*x + b)", "--at", "w=0.5,x=2,b=-1", "--graph", str(path))
+    assert status == 0, err
+    assert table(out)["value"] == 0.0
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {"".join(element.itertext()).strip() for element in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"w", "x", "b", "tanh"} <= texts
+
+
+def test_graph_to_an_unwritable_place_is_one_line(capsys, tmp_path):
+    path = tmp_path / "no" / "such" / "g.svg"
+    status, out, err = run(capsys, "grad", "x", "--at", "x=1", "--graph", str(path))
+    assert status == 1 and out == "" and err.count("\n") == 1 and "could not write the graph" in err
+
+
+def test_help_shows_usage_and_examples(capsys):
+    for argv in (["--help"], ["grad", "--help"]):
+        status, out, _ = run(capsys, *argv)
+        assert status == 0
+        assert "usage: chainrule" in out and "examples:" in out
+        assert 'chainrule grad "x*y + sin(x)" --at x=1,y=2' in out
+
+
+def test_console_script_is_declared():
+    text = (Path(__file__).parents[2] / "pyproject.toml").read_text()
+    assert 'chainrule = "autograd.cli:main"' in text
