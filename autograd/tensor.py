@@ -217,9 +217,9 @@ class Tensor(Node):
 
 def _wire_ops() -> None:
     """Attach the ops in ``ops/`` to Tensor as methods and operators."""
-    from .ops import elementwise, linalg, reduce, shape
+    from .ops import elementwise, linalg, reduce, shape, windows
 
-    for module in (elementwise, reduce, shape, linalg):
+    for module in (elementwise, reduce, shape, linalg, windows):
         for name in module.METHODS:
             setattr(Tensor, name, getattr(module, name))
         for name in getattr(module, "STATIC", ()):

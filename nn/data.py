@@ -1,0 +1,402 @@
+"""Data: a mini-batch loader, train/validation/test splits, toy datasets, the 8x8 digits, an IDX reader.
+
+Datasets return ``(X, y)`` as NumPy arrays: X float32 of shape (n, features), y int64 class labels.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+import numbers
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from autograd import Tensor
+
+__all__ = [
+    "DataLoader", "train_test_split", "train_val_test_split",
+    "make_moons", "make_circles", "make_spirals", "xor", "consecutive_ones", "load_digits",
+    "load_idx", "save_idx", "load_mnist",
+]
+
+_DATASETS = Path(__file__).resolve().parent / "datasets"
+
+
+def _rng(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+
+
+def _to_array(x, name: str) -> np.ndarray:
+    if isinstance(x, Tensor):
+        return x.data
+    array = np.asarray(x)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must be an array of samples, got a scalar")
+    return array
+
+
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+# --- mini-batches ------------------------------------------------------------------------------
+
+class DataLoader:
+    """Mini-batches of ``(X_batch, y_batch)`` Tensors, reshuffled at the start of every epoch.
+
+    Each ``iter()`` is one epoch. With ``shuffle`` the order is a fresh permutation each epoch, drawn
+    from a generator seeded once, so the sequence of epochs is reproducible for a given ``seed``.
+    Arrays keep their dtype (lists of features become float32); integer labels become int64, float
+    targets stay float.
+    With ``y=None`` the loader yields X batches alone.
+    """
+
+    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, seed=None,
+                 drop_last: bool = False):
+        self.X = self._as_data(X, "X", target=False)
+        self.y = None if y is None else self._as_data(y, "y", target=True)
+        if self.y is not None and len(self.y) != len(self.X):
+            raise ValueError(f"DataLoader: X has {len(self.X)} samples but y has {len(self.y)}")
+        self.batch_size = _check_count("DataLoader: batch_size", batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.seed = seed
+        self._rng = _rng(seed)
+
+    @staticmethod
+    def _as_data(x, name: str, target: bool) -> np.ndarray:
+        """An ndarray: arrays keep their dtype; lists become float32 (integer label lists int64)."""
+        if isinstance(x, Tensor):
+            return x.data
+        if isinstance(x, np.ndarray):
+            array = x
+        else:
+            array = np.asarray(x)
+            if array.dtype.kind == "f" or (array.dtype.kind in "iub" and not target):
+                array = array.astype(np.float32)
+        if array.ndim == 0:
+            raise ValueError(f"DataLoader: {name} must have a sample axis, got a scalar")
+        if array.dtype.kind in "iu":
+            array = array.astype(np.int64, copy=False)
+        elif array.dtype.kind not in "fb":
+            raise TypeError(f"DataLoader: {name} must be numeric, got dtype {array.dtype}")
+        return array
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.X)
+
+    def __len__(self) -> int:
+        """The number of batches per epoch."""
+        if self.drop_last:
+            return self.n_samples // self.batch_size
+        return math.ceil(self.n_samples / self.batch_size)
+
+    def __iter__(self) -> Iterator:
+        n, size = self.n_samples, self.batch_size
+        order = self._rng.permutation(n) if self.shuffle else None
+        for b in range(len(self)):
+            if order is None:
+                index = slice(b * size, min((b + 1) * size, n))
+            else:
+                index = order[b * size:(b + 1) * size]
+            xb = Tensor(self.X[index])
+            yield xb if self.y is None else (xb, Tensor(self.y[index]))
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({self.n_samples} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, {len(self)} batches)")
+
+
+# --- splits ------------------------------------------------------------------------------------
+
+def _split_count(n: int, size, name: str) -> int:
+    """How many of n samples a split of ``size`` (a fraction in (0, 1) or a count) takes."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise TypeError(f"{name} must be a fraction or a count, got {size!r}")
+    if isinstance(size, numbers.Integral):
+        if not 0 <= size <= n:
+            raise ValueError(f"{name}={size} is not between 0 and the {n} samples")
+        return int(size)
+    if not 0.0 <= size < 1.0:
+        raise ValueError(f"{name}={size!r} must be a fraction in [0, 1) or an int count")
+    return math.ceil(size * n)
+
+
+def _stratified_take(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``count`` samples taken from each class in proportion (largest remainders round)."""
+    classes, inverse = np.unique(labels, return_inverse=True)
+    per_class = np.bincount(inverse.ravel(), minlength=len(classes))
+    quota = per_class * count / len(labels)
+    take = np.floor(quota).astype(int)
+    left = count - take.sum()
+    if left:
+        remainder = quota - take
+        order = np.lexsort((rng.random(len(classes)), -remainder))  # ties broken at random
+        take[order[:left]] += 1
+    chosen = [rng.permutation(np.flatnonzero(inverse == c))[:k] for c, k in enumerate(take)]
+    return np.concatenate(chosen) if chosen else np.array([], dtype=int)
+
+
+def _index(x, idx):
+    return Tensor(x.data[idx]) if isinstance(x, Tensor) else _to_array(x, "array")[idx]
+
+
+def _partition(n: int, sizes: list[int], rng, stratify) -> list[np.ndarray]:
+    """Split range(n) into parts of the given sizes (the first part takes the rest), shuffled."""
+    rest = np.arange(n)
+    parts = []
+    for size in sizes:
+        if stratify is None:
+            pick = rng.permutation(len(rest))[:size]
+        else:
+            pick = _stratified_take(stratify[rest], size, rng)
+        mask = np.zeros(len(rest), dtype=bool)
+        mask[pick] = True
+        parts.append(rng.permutation(rest[mask]))
+        rest = rest[~mask]
+    return [rng.permutation(rest)] + parts
+
+
+def _prepare(X, y, stratify):
+    n = len(_to_array(X, "X"))
+    if y is not None and len(_to_array(y, "y")) != n:
+        raise ValueError(f"X has {n} samples but y has {len(_to_array(y, 'y'))}")
+    if stratify is True:
+        if y is None:
+            raise ValueError("stratify=True needs y")
+        stratify = y
+    if stratify is not None and stratify is not False:
+        stratify = _to_array(stratify, "stratify")
+        if len(stratify) != n:
+            raise ValueError(f"stratify has {len(stratify)} labels for {n} samples")
+    else:
+        stratify = None
+    return n, stratify
+
+
+def train_test_split(X, y=None, test_size=0.25, seed=None, stratify=None):
+    """Shuffle and split into ``X_train, X_test, y_train, y_test`` (or ``X_train, X_test`` without y).
+
+    ``test_size`` is a fraction (the count is rounded up, as scikit-learn) or a count. ``stratify``
+    (labels, or True for y) keeps the class proportions in both parts.
+    """
+    n, stratify = _prepare(X, y, stratify)
+    n_test = _split_count(n, test_size, "test_size")
+    train, test = _partition(n, [n_test], _rng(seed), stratify)
+    out = [_index(X, train), _index(X, test)]
+    if y is not None:
+        out += [_index(y, train), _index(y, test)]
+    return tuple(out)
+
+
+def train_val_test_split(X, y=None, val_size=0.2, test_size=0.2, seed=None, stratify=None):
+    """Split into ``X_train, X_val, X_test, y_train, y_val, y_test``; sizes are fractions of all samples."""
+    n, stratify = _prepare(X, y, stratify)
+    n_val = _split_count(n, val_size, "val_size")
+    n_test = _split_count(n, test_size, "test_size")
+    if n_val + n_test > n:
+        raise ValueError(f"val_size and test_size take {n_val + n_test} of only {n} samples")
+    train, test, val = _partition(n, [n_test, n_val], _rng(seed), stratify)
+    out = [_index(X, train), _index(X, val), _index(X, test)]
+    if y is not None:
+        out += [_index(y, train), _index(y, val), _index(y, test)]
+    return tuple(out)
+
+
+# --- toy datasets --------------------------------------------------------------------------------
+
+def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng, shuffle: bool):
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    if noise:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    if shuffle:
+        order = rng.permutation(len(X))
+        X, y = X[order], y[order]
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed=None, shuffle: bool = True):
+    """Two interleaving half circles (scikit-learn's construction): labels 0 (upper) and 1 (lower)."""
+    n = _check_count("make_moons: n", n)
+    rng = _rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], 1)])
+    y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
+    return _finish(X, y, noise, rng, shuffle)
+
+
+def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed=None, shuffle: bool = True):
+    """A unit circle (label 0) around a smaller one of radius ``factor`` (label 1)."""
+    n = _check_count("make_circles: n", n)
+    if not 0 <= factor < 1:
+        raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
+    rng = _rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        factor * np.stack([np.cos(t_in), np.sin(t_in)], 1)])
+    y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
+    return _finish(X, y, noise, rng, shuffle)
+
+
+def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=None, shuffle: bool = True):
+    """CS231n's spirals: ``classes`` arms of n // classes points (the first n % classes arms get one more);
+    ``noise`` is the standard deviation of the angle noise."""
+    n = _check_count("make_spirals: n", n)
+    classes = _check_count("make_spirals: classes", classes)
+    if noise < 0:
+        raise ValueError(f"make_spirals: noise must be >= 0, got {noise!r}")
+    rng = _rng(seed)
+    parts, labels = [], []
+    for c in range(classes):
+        m = n // classes + (c < n % classes)
+        r = np.linspace(0.0, 1.0, m)
+        t = np.linspace(c * 4.0, (c + 1) * 4.0, m) + (rng.normal(0.0, noise, m) if noise else 0.0)
+        parts.append(np.stack([r * np.sin(t), r * np.cos(t)], 1))
+        labels.append(np.full(m, c))
+    return _finish(np.concatenate(parts), np.concatenate(labels), 0.0, rng, shuffle)
+
+
+def xor(n: int = 200, noise: float = 0.1, seed=None, shuffle: bool = True):
+    """Points around the corners (0,0), (0,1), (1,0), (1,1) with Gaussian noise; label x0 XOR x1."""
+    n = _check_count("xor: n", n)
+    rng = _rng(seed)
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    which = np.arange(n) % 4
+    X = corners[which]
+    y = (corners[which, 0] != corners[which, 1]).astype(np.int64)
+    return _finish(X, y, noise, rng, shuffle)
+
+
+def consecutive_ones(n_bits: int = 4):
+    """Every n_bits-bit vector (in counting order, x1 the most significant), label 1 when two adjacent
+    bits are both 1: the lecture's perceptron example ([0,1,1,0] -> 1, [1,0,0,1] -> 0)."""
+    n_bits = _check_count("consecutive_ones: n_bits", n_bits)
+    if n_bits > 20:
+        raise ValueError(f"consecutive_ones: n_bits={n_bits} would make 2**{n_bits} vectors")
+    codes = np.arange(2 ** n_bits)
+    X = (codes[:, None] >> np.arange(n_bits - 1, -1, -1)) & 1
+    y = (X[:, :-1] & X[:, 1:]).any(axis=1) if n_bits > 1 else np.zeros(len(X), dtype=bool)
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+# --- the digits ----------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    raw = np.loadtxt(_DATASETS / "digits.csv.gz", delimiter=",", dtype=np.int64)
+    return raw[:, :64].astype(np.float32), raw[:, 64].astype(np.int64)
+
+
+def load_digits(images: bool = False):
+    """The UCI 8x8 handwritten digits (1797 samples, pixel values 0..16, labels 0..9), shipped with nn.
+
+    Returns (X float32 of shape (1797, 64), or (1797, 1, 8, 8) with ``images=True``; y int64).
+    Source: UCI ML repository, "Optical Recognition of Handwritten Digits", E. Alpaydin and C. Kaynak
+    (1998), CC BY 4.0; the copy bundled with scikit-learn.
+    """
+    X, y = _digits()
+    X = X.copy()
+    return (X.reshape(-1, 1, 8, 8) if images else X), y.copy()
+
+
+# --- IDX (the MNIST file format) -----------------------------------------------------------------
+
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in _IDX_TYPES.items()}
+
+
+def load_idx(path) -> np.ndarray:
+    """Read an IDX file (plain or gzip-compressed, detected from its first bytes) into an ndarray.
+
+    Layout: two zero bytes, a type code (0x08 ubyte, 0x09 byte, 0x0B int16, 0x0C int32, 0x0D float32,
+    0x0E float64), the number of dimensions, one big-endian uint32 per dimension, then the data
+    (big-endian, C order).
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise ValueError(f"load_idx: {path}: corrupt gzip data ({error})") from None
+    if len(raw) < 4:
+        raise ValueError(f"load_idx: {path}: truncated file, {len(raw)} bytes is shorter than the 4-byte "
+                         "magic number")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"load_idx: {path}: bad magic number 0x{raw[:4].hex()}, an IDX file starts with "
+                         "two zero bytes")
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_TYPES:
+        raise ValueError(f"load_idx: {path}: unknown data type code 0x{code:02x} (expected one of "
+                         f"{', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"load_idx: {path}: truncated header, {ndim} dimensions need {header} bytes, "
+                         f"the file has {len(raw)}")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[code])
+    expected = header + math.prod(shape) * dtype.itemsize
+    if len(raw) != expected:
+        problem = "truncated data" if len(raw) < expected else f"{len(raw) - expected} unexpected trailing bytes"
+        raise ValueError(f"load_idx: {path}: {problem}: shape {shape} of {dtype.name} needs {expected} bytes, "
+                         f"the file has {len(raw)}")
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def save_idx(path, array) -> None:
+    """Write an array as an IDX file, gzip-compressed when the path ends in ``.gz``."""
+    array = np.asarray(array)
+    code = _IDX_CODES.get(array.dtype.newbyteorder("="))
+    if code is None:
+        raise TypeError(f"save_idx: IDX cannot store dtype {array.dtype} (uint8, int8, int16, int32, "
+                        "float32 or float64)")
+    if array.ndim > 255:
+        raise ValueError("save_idx: at most 255 dimensions")
+    raw = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes() \
+        + np.ascontiguousarray(array, dtype=_IDX_TYPES[code]).tobytes()
+    path = os.fspath(path)
+    if path.endswith(".gz"):
+        raw = gzip.compress(raw)
+    with open(path, "wb") as f:
+        f.write(raw)
+
+
+def load_mnist(root, normalize: bool = True):
+    """MNIST (or Fashion-MNIST) from the four standard IDX files in ``root`` (``.gz`` or not).
+
+    Returns ``X_train, y_train, X_test, y_test``: X float32 of shape (n, 784), scaled to [0, 1] when
+    ``normalize``; y int64. Nothing is downloaded.
+    """
+    root = Path(root)
+
+    def read(stem: str) -> np.ndarray:
+        for name in (stem, stem + ".gz"):
+            if (root / name).exists():
+                return load_idx(root / name)
+        raise FileNotFoundError(f"load_mnist: neither {stem} nor {stem}.gz in {root}")
+
+    out = []
+    for split in ("train", "t10k"):
+        images = read(f"{split}-images-idx3-ubyte").reshape(-1, 28 * 28).astype(np.float32)
+        out += [images / 255.0 if normalize else images, read(f"{split}-labels-idx1-ubyte").astype(np.int64)]
+    return tuple(out)
