@@ -69,12 +69,12 @@ def _operand(x, like: "Tensor") -> "Tensor":
     """Wrap a constant operand: Python numbers take the tensor's float dtype (as in PyTorch)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):  # scalars, also NumPy's
         kind = like.data.dtype.kind
-        dtype = like.data.dtype if kind == "f" or (kind in "iub" and not isinstance(x, float)) \
-            else _DEFAULT_FLOAT
+        is_float = isinstance(x, (float, np.floating))
+        dtype = like.data.dtype if kind == "f" or (kind in "iub" and not is_float) else _DEFAULT_FLOAT
         return Tensor(np.asarray(x, dtype=dtype))
-    return Tensor(np.asarray(x) if isinstance(x, (np.ndarray, np.generic)) else _as_array(x))
+    return Tensor(np.asarray(x) if isinstance(x, np.ndarray) else _as_array(x))
 
 
 class Tensor(Node):

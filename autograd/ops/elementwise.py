@@ -1,17 +1,25 @@
-"""Elementwise ops: arithmetic with NumPy broadcasting, and the unary functions."""
+"""Elementwise ops: arithmetic with NumPy broadcasting, unary functions, comparisons."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import _DEFAULT_FLOAT as _FLOAT
 from ..tensor import Tensor, _operand, _result
 from . import raw
 
-METHODS = ["add", "sub", "mul", "div", "pow", "neg"]
+METHODS = [
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+    "leaky_relu", "elu", "abs", "clip", "clamp", "maximum", "minimum", "astype",
+    "lt", "le", "gt", "ge", "eq", "ne",
+]
 OPERATORS = {
     "__add__": "add", "__radd__": "radd", "__sub__": "sub", "__rsub__": "rsub",
     "__mul__": "mul", "__rmul__": "rmul", "__truediv__": "div", "__rtruediv__": "rdiv",
-    "__pow__": "pow", "__rpow__": "rpow", "__neg__": "neg",
+    "__pow__": "pow", "__rpow__": "rpow", "__neg__": "neg", "__abs__": "abs",
+    # Comparisons are elementwise; Tensor.__hash__ stays identity (set in the class body).
+    "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__eq__": "eq", "__ne__": "ne",
+    "__bool__": "truth",
 }
 
 
@@ -68,22 +76,203 @@ def neg(a: Tensor) -> Tensor:
     return _result(-a.data, (a,), lambda g, out, x: (-g,), "neg")
 
 
-def radd(a: Tensor, b) -> Tensor:
-    return add(_operand(b, a), a)
+def _reflected(op):
+    def reflected(a: Tensor, b) -> Tensor:
+        return op(_operand(b, a), a)
+
+    reflected.__name__ = reflected.__qualname__ = "r" + op.__name__
+    reflected.__doc__ = f"b {op.__name__} a for a constant b on the left, e.g. 2 - t."
+    return reflected
 
 
-def rsub(a: Tensor, b) -> Tensor:
-    return sub(_operand(b, a), a)
+radd, rsub, rmul, rdiv, rpow = map(_reflected, (add, sub, mul, div, pow))
 
 
-def rmul(a: Tensor, b) -> Tensor:
-    return mul(_operand(b, a), a)
+# --- unary functions ------------------------------------------------------------------------
+# NaN/inf outside a function's domain are returned silently, as PyTorch does (NumPy would warn):
+# a tensor mixes many elements and one out-of-domain entry should not flood the log.
+
+def _float_data(a: Tensor) -> np.ndarray:
+    """The data as floats: integer and bool tensors go to float32, as PyTorch's default dtype."""
+    data = a.data
+    return data if data.dtype.kind == "f" else data.astype(_FLOAT)
 
 
-def rdiv(a: Tensor, b) -> Tensor:
-    return div(_operand(b, a), a)
+def exp(a: Tensor) -> Tensor:
+    """e**x (inf past the float range, silently); d/dx = e**x = out."""
+    with np.errstate(over="ignore"):
+        data = np.exp(_float_data(a))
+    return _result(data, (a,), lambda g, out, x: (g * out,), "exp")
 
 
-def rpow(a: Tensor, b) -> Tensor:
-    return pow(_operand(b, a), a)
+def log(a: Tensor) -> Tensor:
+    """Natural log, -inf at 0 and nan below, silently (as PyTorch); d/dx = 1/x."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = np.log(_float_data(a))
 
+    def backward(g, out, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g / x,)
+
+    return _result(data, (a,), backward, "log")
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """Square root, nan below 0 silently (as PyTorch); d/dx = 1 / (2 sqrt(x)), inf at 0."""
+    with np.errstate(invalid="ignore"):
+        data = np.sqrt(_float_data(a))
+
+    def backward(g, out, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g / (out * 2),)
+
+    return _result(data, (a,), backward, "sqrt")
+
+
+def tanh(a: Tensor) -> Tensor:
+    """tanh(x); d/dx = 1 - tanh(x)**2."""
+    return _result(np.tanh(_float_data(a)), (a,), lambda g, out, x: (g * (1 - out * out),), "tanh")
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """1 / (1 + e**-x) from e**-|x|, so it never overflows; d/dx = s (1 - s)."""
+    x = _float_data(a)
+    e = np.exp(-np.abs(x))
+    data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return _result(data, (a,), lambda g, out, x: (g * out * (1 - out),), "sigmoid")
+
+
+def relu(a: Tensor) -> Tensor:
+    """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
+    return _result(np.maximum(a.data, 0), (a,), lambda g, out, x: (g * (raw(x) > 0),), "relu")
+
+
+def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
+    """x for x > 0, alpha x otherwise; d/dx = 1 or alpha (alpha at 0, as PyTorch)."""
+    x = _float_data(a)
+
+    def backward(g, out, x):
+        x = raw(x)
+        return (g * np.where(x > 0, 1, alpha).astype(x.dtype, copy=False),)
+
+    return _result(np.where(x > 0, x, x * alpha), (a,), backward, "leaky_relu")
+
+
+def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (e**x - 1) otherwise; d/dx = 1, or out + alpha for x <= 0 (as PyTorch)."""
+    x = _float_data(a)
+
+    def backward(g, out, x):
+        positive = raw(x) > 0
+        return (g * (positive + ~positive * (out + alpha)),)
+
+    return _result(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), (a,), backward, "elu")
+
+
+def abs(a: Tensor) -> Tensor:
+    """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
+    return _result(np.abs(a.data), (a,), lambda g, out, x: (g * np.sign(raw(x)),), "abs")
+
+
+def _bound(op: str, bound):
+    if isinstance(bound, Tensor):
+        if bound.requires_grad:
+            raise TypeError(f"{op}: bounds are constants; for a differentiable bound use maximum/minimum")
+        return bound.data
+    return bound
+
+
+def clip(a: Tensor, lo=None, hi=None) -> Tensor:
+    """x limited to [lo, hi] (None: unbounded); the gradient passes where lo <= x <= hi (as torch.clamp)."""
+    lo, hi = _bound("clip", lo), _bound("clip", hi)
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of lo and hi must be given")
+    data = a.data
+    if lo is not None:
+        data = np.maximum(data, lo)
+    if hi is not None:
+        data = np.minimum(data, hi)
+
+    def backward(g, out, x):
+        x = raw(x)
+        inside = (x >= lo) if lo is not None else True
+        if hi is not None:
+            inside = inside & (x <= hi)
+        return (g * inside,)
+
+    return _result(data, (a,), backward, "clip")
+
+
+def clamp(a: Tensor, min=None, max=None) -> Tensor:
+    """torch's name for clip: ``x.clamp(min=0)``."""
+    return clip(a, min, max)
+
+
+def _share(wins, x, y):
+    """The share of the gradient that goes to ``x``: 1 where it wins, 1/2 on a tie (as torch.maximum)."""
+    share = wins(x, y).astype(x.dtype if x.dtype.kind == "f" else _FLOAT)
+    share += (x == y) * share.dtype.type(0.5)
+    return share
+
+
+def _extremum(op: str, forward, wins, a: Tensor, b) -> Tensor:
+    b = _operand(b, a)
+    data = _binary(op, forward, a, b)
+    need_a, need_b = a.requires_grad, b.requires_grad
+
+    def backward(g, out, x, y):
+        x, y = raw(x), raw(y)
+        return (g * _share(wins, x, y) if need_a else None, g * _share(wins, y, x) if need_b else None)
+
+    return _result(data, (a, b), backward, op)
+
+
+def maximum(a: Tensor, b) -> Tensor:
+    """The elementwise larger of a and b; the gradient goes to the larger one, half each on a tie."""
+    return _extremum("maximum", np.maximum, np.greater, a, b)
+
+
+def minimum(a: Tensor, b) -> Tensor:
+    """The elementwise smaller of a and b; the gradient goes to the smaller one, half each on a tie."""
+    return _extremum("minimum", np.minimum, np.less, a, b)
+
+
+def astype(a: Tensor, dtype) -> Tensor:
+    """The data cast to ``dtype``; the gradient is cast back. A non-float result records no graph."""
+    data = a.data.astype(dtype)
+    if data.dtype.kind != "f":
+        return Tensor(data)
+    source = a.data.dtype
+    return _result(data, (a,), lambda g, out, x: (g.astype(source),), "astype")
+
+
+# --- comparisons: boolean tensors, never differentiated ---------------------------------------
+def _comparison(name: str, symbol: str, forward):
+    def compare(a: Tensor, b) -> Tensor:
+        try:
+            b = _operand(b, a)
+        except TypeError:
+            if name in ("eq", "ne"):
+                return NotImplemented  # t == None, t == "x": Python falls back to identity
+            raise
+        return Tensor(_binary(name, forward, a, b))
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"a {symbol} b elementwise: a bool tensor, never differentiated."
+    return compare
+
+
+lt = _comparison("lt", "<", np.less)
+le = _comparison("le", "<=", np.less_equal)
+gt = _comparison("gt", ">", np.greater)
+ge = _comparison("ge", ">=", np.greater_equal)
+eq = _comparison("eq", "==", np.equal)
+ne = _comparison("ne", "!=", np.not_equal)
+
+
+def truth(a: Tensor) -> bool:
+    """bool(t) for a one-element tensor; ambiguous (ValueError) for more, as NumPy and PyTorch."""
+    if a.data.size != 1:
+        raise ValueError(f"the truth value of a tensor of shape {a.shape} is ambiguous; "
+                         "reduce it first (e.g. t.data.any()) or compare one element")
+    return bool(a.data.item())

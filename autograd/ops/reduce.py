@@ -1,2 +1,179 @@
-"""placeholder"""
-METHODS = []
+"""Reductions (sum, mean, max, min, var, logsumexp) and softmax / log_softmax along an axis.
+
+Axes follow NumPy: ``axis`` is None (all), an int or a tuple of ints, negative counts from the end,
+``axis=()`` reduces nothing, and a 0-d tensor has no axis 0. ``dim=`` and ``keepdim=`` are accepted
+as PyTorch's spellings of ``axis=`` and ``keepdims=``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from ..tensor import Tensor, _result
+from . import expand, raw
+from .elementwise import _float_data
+
+METHODS = ["sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax"]
+
+_UNSET = object()
+
+
+def _exp(x):
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def _pick(op: str, name: str, value, alias: str, alias_value, default):
+    """One of an argument and its PyTorch alias (``axis``/``dim``, ``keepdims``/``keepdim``)."""
+    if alias_value is _UNSET:
+        return default if value is _UNSET else value
+    if value is not _UNSET:
+        raise TypeError(f"{op}: got both {name}= and its alias {alias}=")
+    return alias_value
+
+
+def _axis_index(op: str, axis, ndim: int) -> int:
+    try:
+        index = operator.index(axis)
+    except TypeError:
+        hint = "; for the elementwise extremum of two tensors use maximum/minimum" \
+            if op in ("max", "min") and isinstance(axis, Tensor) else ""
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, "
+                        f"got {type(axis).__name__}{hint}") from None
+    if not -ndim <= index < ndim:
+        raise ValueError(f"{op}: axis {index} is out of range for a tensor with {ndim} dimensions")
+    return index % ndim
+
+
+def _axes(op: str, axis, ndim: int) -> tuple:
+    """``axis`` as a sorted tuple of non-negative axes; None means every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = tuple(sorted(_axis_index(op, a, ndim) for a in items))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {tuple(axis)} repeats an axis")
+    return axes
+
+
+def _reduction(op: str, a: Tensor, axis, keepdims, dim, keepdim):
+    """Normalised arguments of a reduction: axes, keepdims, and the kept-dims shape of the result."""
+    axes = _axes(op, _pick(op, "axis", axis, "dim", dim, None), a.ndim)
+    keepdims = bool(_pick(op, "keepdims", keepdims, "keepdim", keepdim, False))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    return axes, keepdims, kept
+
+
+def sum(a: Tensor, axis=_UNSET, keepdims=_UNSET, *, dim=_UNSET, keepdim=_UNSET) -> Tensor:
+    """Sum over ``axis``; d/dx = 1: the gradient is broadcast back over the reduced axes."""
+    axes, keepdims, kept = _reduction("sum", a, axis, keepdims, dim, keepdim)
+    shape = a.shape
+    return _result(np.sum(a.data, axis=axes, keepdims=keepdims), (a,),
+                   lambda g, out, x: (expand(g.reshape(kept), shape),), "sum")
+
+
+def mean(a: Tensor, axis=_UNSET, keepdims=_UNSET, *, dim=_UNSET, keepdim=_UNSET) -> Tensor:
+    """Mean over ``axis``; d/dx = 1/n for n averaged elements, broadcast back."""
+    axes, keepdims, kept = _reduction("mean", a, axis, keepdims, dim, keepdim)
+    count = math.prod(a.shape[i] for i in axes)
+    shape, scale = a.shape, 1 / count if count else math.nan
+    return _result(np.mean(a.data, axis=axes, keepdims=keepdims), (a,),
+                   lambda g, out, x: (expand(g.reshape(kept) * scale, shape),), "mean")
+
+
+def _extreme(op: str, forward, a: Tensor, axis, keepdims, dim, keepdim) -> Tensor:
+    axes, keepdims, kept = _reduction(op, a, axis, keepdims, dim, keepdim)
+    try:
+        data = forward(a.data, axis=axes, keepdims=keepdims)
+    except ValueError:
+        raise ValueError(f"{op}: cannot reduce over an empty axis (shape {a.shape}, axes {axes})") from None
+
+    def backward(g, out, x):
+        winners = raw(x) == raw(out).reshape(kept)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
+            share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
+        return (g.reshape(kept) * share,)
+
+    return _result(data, (a,), backward, op)
+
+
+def max(a: Tensor, axis=_UNSET, keepdims=_UNSET, *, dim=_UNSET, keepdim=_UNSET) -> Tensor:
+    """Largest element over ``axis`` (as torch.amax); the gradient goes to it, split evenly among ties."""
+    return _extreme("max", np.max, a, axis, keepdims, dim, keepdim)
+
+
+def min(a: Tensor, axis=_UNSET, keepdims=_UNSET, *, dim=_UNSET, keepdim=_UNSET) -> Tensor:
+    """Smallest element over ``axis`` (as torch.amin); the gradient goes to it, split evenly among ties."""
+    return _extreme("min", np.min, a, axis, keepdims, dim, keepdim)
+
+
+def var(a: Tensor, axis=_UNSET, keepdims=_UNSET, ddof=_UNSET, *, dim=_UNSET, keepdim=_UNSET,
+        correction=_UNSET, unbiased: bool | None = None) -> Tensor:
+    """Variance over ``axis``, sum((x - mean)**2) / (n - ddof); d/dx = 2 (x - mean) / (n - ddof).
+
+    ``ddof`` defaults to 0, as ``np.var`` (the population variance). PyTorch's ``var`` defaults to
+    the unbiased estimate: pass ``ddof=1``, ``correction=1`` or ``unbiased=True`` for that.
+    """
+    axes, keepdims, kept = _reduction("var", a, axis, keepdims, dim, keepdim)
+    ddof = _pick("var", "ddof", ddof, "correction", correction, _UNSET)
+    if unbiased is not None:
+        if ddof is not _UNSET:
+            raise TypeError("var: pass only one of ddof=, correction= and unbiased=")
+        ddof = int(unbiased)
+    ddof = 0 if ddof is _UNSET else ddof
+    denominator = math.prod(a.shape[i] for i in axes) - ddof
+    scale = 2 / denominator if denominator > 0 else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):  # n <= ddof gives inf/nan, as torch
+        data = np.var(a.data, axis=axes, ddof=ddof, keepdims=keepdims)
+
+    def backward(g, out, x):
+        return (g.reshape(kept) * scale * (x - x.mean(axis=axes, keepdims=True)),)
+
+    return _result(data, (a,), backward, "var")
+
+
+def logsumexp(a: Tensor, axis=_UNSET, keepdims=_UNSET, *, dim=_UNSET, keepdim=_UNSET) -> Tensor:
+    """log(sum(e**x)) over ``axis``, max-shifted so it never overflows; d/dx = softmax(x) over ``axis``."""
+    axes, keepdims, kept = _reduction("logsumexp", a, axis, keepdims, dim, keepdim)
+    x = _float_data(a)
+    shift = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(kept, x.dtype)
+    shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows give -inf, not nan
+    with np.errstate(divide="ignore"):
+        data = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+    if not keepdims:
+        data = data.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+    def backward(g, out, x):
+        e = _exp(x - shift)  # softmax from the shifted input: exp(x - out) loses digits in float32
+        return (g.reshape(kept) * (e / e.sum(axis=axes, keepdims=True)),)
+
+    return _result(data, (a,), backward, "logsumexp")
+
+
+def _softmax_axis(op: str, a: Tensor, axis, dim) -> int:
+    axis = _pick(op, "axis", axis, "dim", dim, -1)
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
+    return _axis_index(op, axis, a.ndim)
+
+
+def softmax(a: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+    """s = e**x / sum(e**x) along ``axis``, max-shifted (stable); the gradient is s * (g - sum(g s))."""
+    axis = _softmax_axis("softmax", a, axis, dim)
+    x = _float_data(a)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    data = e / np.sum(e, axis=axis, keepdims=True)
+    return _result(data, (a,), lambda g, out, x: (
+        out * (g - (g * out).sum(axis=axis, keepdims=True)),), "softmax")
+
+
+def log_softmax(a: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+    """x - logsumexp(x) along ``axis``, max-shifted (stable); the gradient is g - softmax(x) sum(g)."""
+    axis = _softmax_axis("log_softmax", a, axis, dim)
+    x = _float_data(a)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    data = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return _result(data, (a,), lambda g, out, x: (
+        g - _exp(out) * g.sum(axis=axis, keepdims=True),), "log_softmax")

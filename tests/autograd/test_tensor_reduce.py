@@ -1,0 +1,260 @@
+"""Reductions and softmax: gradients over every axis form, ties, stability, errors, torch parity."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, grad, gradcheck
+
+REDUCTIONS = ["sum", "mean", "max", "min", "var", "logsumexp"]
+AXES = [None, 0, -1, 1, (0, 2), (-1, -3), (2, 0, 1), ()]
+NUMPY = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "var": np.var}
+
+
+def _lse(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+def _x(shape=(2, 3, 4), seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize("op", REDUCTIONS)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduction_values_shapes_and_gradcheck(op, axis, keepdims):
+    data = _x()
+    x = Tensor(data, requires_grad=True)
+    out = getattr(x, op)(axis=axis, keepdims=keepdims)
+    expected = _lse(data, axis, keepdims) if op == "logsumexp" else NUMPY[op](data, axis=axis, keepdims=keepdims)
+    assert out.shape == np.shape(expected) and out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert gradcheck(lambda t: getattr(t, op)(axis=axis, keepdims=keepdims), x)
+
+
+@pytest.mark.parametrize("op", REDUCTIONS)
+def test_zero_d_and_size_one_axes(op):
+    s = Tensor(np.array(1.5), requires_grad=True)
+    for axis in (None, ()):
+        out = getattr(s, op)(axis=axis)
+        assert out.shape == ()
+        assert gradcheck(lambda t, axis=axis: getattr(t, op)(axis=axis) * 2, s)
+    with pytest.raises(ValueError, match=f"{op}: axis 0 is out of range for a tensor with 0 dimensions"):
+        getattr(s, op)(0)
+    x = Tensor(_x((1, 4, 1)), requires_grad=True)
+    for axis in (0, 2, (0, 2), -1):
+        assert gradcheck(lambda t, axis=axis: getattr(t, op)(axis, True), x)
+    assert getattr(x, op)((0, 2)).shape == (4,)
+
+
+def test_exact_gradients_of_sum_mean_var():
+    data = np.array([[1.0, 2.0, 6.0], [0.0, 4.0, 8.0]])
+    x = Tensor(data, requires_grad=True)
+    x.sum(1).backward(gradient=np.array([2.0, 3.0]))
+    assert x.grad.tolist() == [[2, 2, 2], [3, 3, 3]]
+    assert x.grad.flags.writeable  # .grad is a fresh array, not a broadcast view
+    x.grad += 1
+    x.grad = None
+    x.mean().backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 1 / 6))
+    x.grad = None
+    x.var(axis=1).sum().backward()  # 2 (x - mean) / n with means 3 and 4
+    np.testing.assert_allclose(x.grad, [[-4 / 3, -2 / 3, 2], [-8 / 3, 0, 8 / 3]], rtol=1e-15)
+
+
+def test_dim_and_keepdim_aliases():
+    x = Tensor(_x(), requires_grad=True)
+    for op in REDUCTIONS:
+        a = getattr(x, op)(axis=(0, -1), keepdims=True)
+        b = getattr(x, op)(dim=(0, -1), keepdim=True)
+        c = getattr(x, op)((0, -1), True)
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.data, c.data)
+        assert b.shape == (1, 3, 1)
+        with pytest.raises(TypeError, match="alias"):
+            getattr(x, op)(axis=0, dim=0)
+        with pytest.raises(TypeError, match="alias"):
+            getattr(x, op)(keepdims=True, keepdim=True)
+    np.testing.assert_array_equal(x.softmax(dim=0).data, x.softmax(axis=0).data)
+    np.testing.assert_array_equal(x.log_softmax(dim=1).data, x.log_softmax(1).data)
+
+
+def test_bad_axes_raise_naming_axis_and_ndim():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    for op in REDUCTIONS:
+        with pytest.raises(ValueError, match=f"^{op}: axis 3 is out of range for a tensor with 2 dimensions$"):
+            getattr(x, op)(3)
+        with pytest.raises(ValueError, match=f"^{op}: axis -3 is out of range for a tensor with 2 dimensions$"):
+            getattr(x, op)((0, -3))
+        with pytest.raises(ValueError, match="repeats an axis"):
+            getattr(x, op)((1, -1))
+        with pytest.raises(TypeError, match="axis must be None, an int or a tuple"):
+            getattr(x, op)(1.5)
+    for op in ("softmax", "log_softmax"):
+        with pytest.raises(ValueError, match=f"^{op}: axis 2 is out of range for a tensor with 2 dimensions$"):
+            getattr(x, op)(2)
+        with pytest.raises(TypeError, match="single int"):
+            getattr(x, op)((0, 1))
+    with pytest.raises(TypeError, match="use maximum/minimum"):
+        x.max(Tensor(np.ones((2, 3))))
+
+
+def test_max_min_split_the_gradient_evenly_among_ties():
+    data = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    x = Tensor(data, requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    x.grad = None
+    x.max().backward()
+    assert x.grad.tolist() == [[0, 0.5, 0.5], [0, 0, 0]]
+    x.grad = None
+    x.min(axis=0, keepdims=True).backward(gradient=np.array([[4.0, 6.0, 8.0]]))
+    assert x.grad.tolist() == [[4, 0, 0], [0, 6, 8]]
+    x.grad = None
+    x.min().backward()
+    assert x.grad.tolist() == [[1, 0, 0], [0, 0, 0]]
+    x.grad = None
+    x.min(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_var_ddof_and_correction():
+    data = _x((3, 5))
+    x = Tensor(data, requires_grad=True)
+    assert x.var().item() == pytest.approx(np.var(data), rel=1e-14)  # NumPy's default: ddof=0
+    for kwargs in ({"ddof": 1}, {"correction": 1}, {"unbiased": True}):
+        np.testing.assert_allclose(x.var(axis=1, **kwargs).data, np.var(data, axis=1, ddof=1), rtol=1e-14)
+        assert gradcheck(lambda t, kwargs=kwargs: t.var(axis=0, **kwargs), x)
+    np.testing.assert_allclose(x.var(unbiased=False).data, np.var(data), rtol=1e-14)
+    with pytest.raises(TypeError, match="only one of"):
+        x.var(ddof=1, unbiased=True)
+    with pytest.raises(TypeError, match="alias"):
+        x.var(ddof=1, correction=1)
+
+
+def test_logsumexp_is_stable():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dtype in (np.float32, np.float64):
+            x = Tensor(np.array([[1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]], dtype=dtype), requires_grad=True)
+            out = x.logsumexp(axis=1)
+            assert out.dtype == dtype
+            np.testing.assert_allclose(out.data, [1e4 + np.log(2), -1e4 + np.log(3)], rtol=1e-6)
+            out.sum().backward()
+            np.testing.assert_allclose(x.grad, [[0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
+        assert Tensor([-np.inf, -np.inf]).logsumexp().item() == -np.inf
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, 1, -1, -3])
+def test_softmax_gradcheck(op, axis):
+    x = Tensor(_x(), requires_grad=True)
+    assert gradcheck(lambda t: getattr(t, op)(axis), x)
+
+
+def test_softmax_values_and_default_axis():
+    data = _x((3, 4))
+    x = Tensor(data)
+    e = np.exp(data)
+    np.testing.assert_allclose(x.softmax().data, e / e.sum(-1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(x.log_softmax().data, np.log(e / e.sum(-1, keepdims=True)), rtol=1e-13)
+    np.testing.assert_allclose(x.softmax(0).data.sum(0), np.ones(4), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_and_log_softmax_are_stable_for_huge_logits(dtype):
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4]], dtype=dtype)
+    w = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.0, 1.0, 0.0]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Tensor(logits, requires_grad=True)
+        s = x.softmax(axis=1)
+        assert s.dtype == dtype
+        np.testing.assert_allclose(s.data, [[1, 0, 0], [1 / 3] * 3, [1 / 3] * 3], rtol=1e-6)
+        (s * w).sum().backward()
+        assert np.isfinite(x.grad).all()
+        # row 0: s = e_0, so the gradient s * (w - sum(w s)) vanishes; row 2: (w - 1/3) / 3
+        np.testing.assert_allclose(x.grad[0], [0, 0, 0], atol=1e-12)
+        np.testing.assert_allclose(x.grad[2], [-1 / 9, 2 / 9, -1 / 9], rtol=1e-6)
+        y = Tensor(logits, requires_grad=True)
+        ls = y.log_softmax(axis=1)
+        assert np.isfinite(ls.data).all()
+        np.testing.assert_allclose(ls.data[0], [0, -2e4, -1e4], rtol=1e-6)
+        np.testing.assert_allclose(ls.data[1], [-np.log(3)] * 3, rtol=1e-6)
+        ls.sum().backward()  # g - softmax * sum(g): row 0 gives [1 - 3, 1, 1]
+        np.testing.assert_allclose(y.grad, [[-2, 1, 1], [0, 0, 0], [0, 0, 0]], atol=1e-6)
+
+
+def test_second_order_through_reductions():
+    x = Tensor(_x((2, 3)), requires_grad=True)
+    (g,) = grad((x * x).sum(axis=1).max(), x, create_graph=True)
+    (gg,) = grad((g * g).sum(), x)
+    row = int(np.argmax((x.data ** 2).sum(1)))
+    expected = np.zeros((2, 3))
+    expected[row] = 8 * x.data[row]  # g = 2 x on the winning row; d/dx sum(g**2) = 8 x
+    np.testing.assert_allclose(gg.data, expected, rtol=1e-12)
+
+
+# --- PyTorch parity -------------------------------------------------------------------------------
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_parity_with_torch(axis, keepdims):
+    torch = pytest.importorskip("torch")
+    data = _x((3, 4, 5), seed=7)
+    data[0, 0, :2] = data[0, 0, 2]  # ties for max/min
+    dim = tuple(range(data.ndim)) if axis is None else axis
+    torch_ops = {
+        "sum": lambda t: t.sum(dim=dim, keepdim=keepdims),
+        "mean": lambda t: t.mean(dim=dim, keepdim=keepdims),
+        "max": lambda t: t.amax(dim=dim, keepdim=keepdims),
+        "min": lambda t: t.amin(dim=dim, keepdim=keepdims),
+        "var": lambda t: t.var(dim=dim, keepdim=keepdims, correction=0),
+        "var_unbiased": lambda t: t.var(dim=dim, keepdim=keepdims),
+        "logsumexp": lambda t: t.logsumexp(dim=dim, keepdim=keepdims),
+    }
+    ours = {name: (lambda t, name=name: getattr(t, name)(axis=axis, keepdims=keepdims))
+            for name in REDUCTIONS}
+    ours["var_unbiased"] = lambda t: t.var(axis=axis, keepdims=keepdims, correction=1)
+    if axis is not None and not isinstance(axis, tuple):
+        torch_ops["softmax"] = lambda t: t.softmax(dim=axis)
+        torch_ops["log_softmax"] = lambda t: t.log_softmax(dim=axis)
+        ours["softmax"] = lambda t: t.softmax(axis)
+        ours["log_softmax"] = lambda t: t.log_softmax(axis)
+    w_rng = np.random.default_rng(8)
+    for name, theirs in torch_ops.items():
+        x, t = Tensor(data.copy(), requires_grad=True), torch.tensor(data.copy(), requires_grad=True)
+        out, tout = ours[name](x), theirs(t)
+        np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
+        w = w_rng.standard_normal(out.shape)
+        (out * w).sum().backward()
+        (tout * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
+
+
+def test_second_order_parity_with_torch():
+    torch = pytest.importorskip("torch")
+    data = _x((3, 4), seed=9)
+    pairs = {
+        "sum": (lambda t: (t * t).sum(1) * t.sum(), lambda t: (t * t).sum(1) * t.sum()),
+        "mean": (lambda t: (t * t * t).mean(0, keepdims=True), lambda t: (t * t * t).mean(0, keepdim=True)),
+        "max": (lambda t: (t * t).max(1), lambda t: (t * t).amax(1)),
+        "min": (lambda t: (t * t).min(), lambda t: (t * t).amin()),
+        "var": (lambda t: t.var(1, ddof=1), lambda t: t.var(1)),
+        "logsumexp": (lambda t: t.logsumexp((0, 1)), lambda t: t.logsumexp((0, 1))),
+        "softmax": (lambda t: t.softmax(0), lambda t: t.softmax(0)),
+        "log_softmax": (lambda t: t.log_softmax(), lambda t: t.log_softmax(-1)),
+    }
+    rng = np.random.default_rng(10)
+    for name, (ours, theirs) in pairs.items():
+        x, t = Tensor(data.copy(), requires_grad=True), torch.tensor(data.copy(), requires_grad=True)
+        out, tout = ours(x), theirs(t)
+        w, v = rng.standard_normal(out.shape), rng.standard_normal(data.shape)
+        (g,) = grad((out * w).sum(), x, create_graph=True)
+        (tg,) = torch.autograd.grad((tout * torch.tensor(w)).sum(), t, create_graph=True)
+        (g * v).sum().backward()
+        (tg * torch.tensor(v)).sum().backward()
+        np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
