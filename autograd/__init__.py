@@ -1,6 +1,9 @@
 """chainrule's autograd: scalar Values and NumPy Tensors on one reverse-mode graph core."""
 
-from .graph import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import (
+    AnomalyError, BackwardTrace, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
+    trace_backward,
+)
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor
 from .value import Value
@@ -8,5 +11,6 @@ from .viz import GraphvizNotFoundError, draw_graph
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
-    "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError",
+    "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
+    "trace_backward", "BackwardTrace",
 ]

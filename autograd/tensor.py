@@ -58,8 +58,11 @@ def _result(data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
     out.grad = None
     out.label = ""
     out.retains_grad = False
-    if _mode.grad_enabled and any(p.requires_grad for p in parents):
+    record = _mode.record
+    if record and any(p.requires_grad for p in parents):
         out.parents, out._backward, out.op, out.requires_grad = parents, backward, op, True
+        if record is not True:
+            record.forward(out)
     else:
         out.parents, out._backward, out.op, out.requires_grad = (), None, "", False
     return out

@@ -26,8 +26,11 @@ def _result(data: float, parents: tuple, backward, op: str) -> "Value":
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _mode.grad_enabled:
+    record = _mode.record
+    if record:
         out.parents, out._backward, out.op = parents, backward, op
+        if record is not True:
+            record.forward(out)
     else:
         out.parents, out._backward, out.op = (), None, ""
     return out
