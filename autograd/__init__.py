@@ -6,11 +6,12 @@ from .graph import (
 )
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor
+from .symbolic import to_latex, to_sympy
 from .value import Value
 from .viz import GraphvizNotFoundError, draw_graph
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
-    "trace_backward", "BackwardTrace",
+    "trace_backward", "BackwardTrace", "to_sympy", "to_latex",
 ]

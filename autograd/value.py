@@ -307,13 +307,13 @@ class Value(Node):
         """x for x > 0, alpha x otherwise; d/dx = 1 or alpha."""
         x = self.data
         return _result(x if x > 0 else alpha * x, (self,),
-                       lambda g, out, a: (g if a > 0 else g * alpha,), "leaky_relu")
+                       lambda g, out, a: (g if a > 0 else g * alpha,), f"leaky_relu({alpha:g})")
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x for x > 0, alpha (e**x - 1) otherwise; d/dx = 1 or out + alpha."""
         x = self.data
         return _result(x if x > 0 else alpha * math.expm1(x), (self,),
-                       lambda g, out, a: (g if a > 0 else g * (out + alpha),), "elu")
+                       lambda g, out, a: (g if a > 0 else g * (out + alpha),), f"elu({alpha:g})")
 
     def abs(self) -> "Value":
         """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
