@@ -5,13 +5,16 @@ from .graph import (
     trace_backward,
 )
 from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import gradgradcheck
 from .tensor import Tensor
 from .symbolic import to_latex, to_sympy
 from .value import Value
 from .viz import GraphvizNotFoundError, draw_graph
+from . import functional
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
     "trace_backward", "BackwardTrace", "to_sympy", "to_latex",
+    "gradgradcheck", "functional",
 ]

@@ -1,18 +1,18 @@
-"""Finite-difference checking of gradients, for any function of Values or Tensors."""
+"""Finite-difference checking of first and second derivatives, for any function of Values or Tensors."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .graph import no_grad
+from .graph import enable_grad, grad, no_grad
 from .tensor import Tensor
 from .value import Value
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(AssertionError):
-    """An analytic gradient disagrees with central differences."""
+    """An analytic derivative disagrees with central differences."""
 
 
 def _float64_leaf(x):
@@ -21,6 +21,15 @@ def _float64_leaf(x):
     if isinstance(x, Tensor) and x.requires_grad:
         return Tensor(x.data.astype(np.float64), requires_grad=True, label=x.label)
     return x
+
+
+def _prepare(name: str, inputs: tuple) -> tuple[list, list]:
+    """float64 copies of the inputs and the positions of those that are checked."""
+    leaves = [_float64_leaf(x) for x in inputs]
+    checked = [i for i, x in enumerate(leaves) if isinstance(x, Value) or isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{name}: no input is a Value or a Tensor with requires_grad=True")
+    return leaves, checked
 
 
 def _scalar_objective(out, weights: dict):
@@ -32,35 +41,16 @@ def _scalar_objective(out, weights: dict):
     return (out * weights["w"]).sum()
 
 
-def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
-    """Compare backward's gradients of ``fn(*inputs)`` with central differences, in float64.
-
-    Inputs that are Values or Tensors with ``requires_grad`` are checked (on float64 copies);
-    anything else is passed through. A non-scalar output is checked through a fixed random
-    projection ``sum(out * w)``. Returns True or raises GradcheckError naming the input, the
-    element, and both values.
-    """
-    leaves = [_float64_leaf(x) for x in inputs]
-    checked = [i for i, x in enumerate(leaves) if isinstance(x, Value) or isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input is a Value or a Tensor with requires_grad=True")
-    weights: dict = {}
-    objective = _scalar_objective(fn(*leaves), weights)
-    objective.backward()
-
-    def evaluate() -> float:
-        with no_grad():
-            out = _scalar_objective(fn(*leaves), weights)
-        return float(out.data)
-
-    for i in checked:
+def _compare(name: str, what: str, leaves: list, checked: list, analytic: list, evaluate,
+             eps: float, atol: float, rtol: float) -> bool:
+    """Central differences of ``evaluate()`` at each element of each checked leaf against ``analytic``."""
+    for i, derivative in zip(checked, analytic):
         leaf = leaves[i]
         if isinstance(leaf, Value):
-            analytic, original = np.array([leaf.grad]), None
+            derivative, original = np.array([derivative]), None
         else:
-            analytic = np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad
             original = leaf.data.copy()
-        for index in np.ndindex(analytic.shape):
+        for index in np.ndindex(derivative.shape):
             if original is None:
                 center = leaf.data
                 leaf.data = center + eps
@@ -76,11 +66,74 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
                 minus = evaluate()
                 leaf.data[index] = center
             numeric = (plus - minus) / (2 * eps)
-            a = float(analytic[index])
+            a = float(derivative[index])
             if not abs(a - numeric) <= atol + rtol * abs(numeric):
                 where = "" if original is None else f" at index {index}"
                 raise GradcheckError(
-                    f"gradcheck: input {i}{where}: analytic gradient {a!r} but numeric {numeric!r} "
+                    f"{name}: input {i}{where}: analytic {what} {a!r} but numeric {numeric!r} "
                     f"(difference {abs(a - numeric):.3g} > atol {atol} + rtol {rtol} * |numeric|)"
                 )
     return True
+
+
+def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Compare backward's gradients of ``fn(*inputs)`` with central differences, in float64.
+
+    Inputs that are Values or Tensors with ``requires_grad`` are checked (on float64 copies);
+    anything else is passed through. A non-scalar output is checked through a fixed random
+    projection ``sum(out * w)``. Returns True or raises GradcheckError naming the input, the
+    element, and both values.
+    """
+    leaves, checked = _prepare("gradcheck", inputs)
+    weights: dict = {}
+    objective = _scalar_objective(fn(*leaves), weights)
+    objective.backward()
+
+    def evaluate() -> float:
+        with no_grad():
+            out = _scalar_objective(fn(*leaves), weights)
+        return float(out.data)
+
+    analytic = []
+    for i in checked:
+        leaf = leaves[i]
+        analytic.append(leaf.grad if isinstance(leaf, Value) else
+                        np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad)
+    return _compare("gradcheck", "gradient", leaves, checked, analytic, evaluate, eps, atol, rtol)
+
+
+def gradgradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Compare second derivatives of ``fn(*inputs)`` with central differences of its first derivatives.
+
+    The first derivatives of the (projected, as gradcheck) output are taken with ``create_graph=True``
+    and projected on fixed random weights to one number s(inputs); the gradient of s, which is a
+    Hessian-vector product, is checked against central differences of s, in float64. Returns True or
+    raises GradcheckError naming the input, the element, and both values.
+    """
+    leaves, checked = _prepare("gradgradcheck", inputs)
+    nodes = [leaves[i] for i in checked]
+    rng = np.random.default_rng(1)
+    directions = [rng.standard_normal() if isinstance(x, Value) else rng.standard_normal(x.shape) for x in nodes]
+    weights: dict = {}
+
+    def projected_gradient(create_graph: bool):
+        """sum_i <d objective / d input_i, direction_i>, a node under create_graph, else a float."""
+        with enable_grad():
+            objective = _scalar_objective(fn(*leaves), weights)
+            if isinstance(objective, Tensor) and not objective.requires_grad:
+                return 0.0
+            grads = grad(objective, nodes, create_graph=create_graph, allow_unused=True)
+            total = 0.0
+            for g, d in zip(grads, directions):
+                if g is not None:
+                    total = total + (g * d if isinstance(g, Value) else (g * d).sum())
+        return total if create_graph else float(getattr(total, "data", total))
+
+    s = projected_gradient(True)
+    found = (None,) * len(nodes)
+    if isinstance(s, Value) or isinstance(s, Tensor) and s.requires_grad:
+        found = grad(s, nodes, allow_unused=True)
+    analytic = [(0.0 if isinstance(x, Value) else np.zeros_like(x.data)) if g is None else
+                (g.data if isinstance(x, Value) else np.asarray(g.data)) for g, x in zip(found, nodes)]
+    return _compare("gradgradcheck", "second derivative", leaves, checked, analytic,
+                    lambda: projected_gradient(False), eps, atol, rtol)

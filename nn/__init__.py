@@ -1,9 +1,14 @@
 """chainrule nn: a thin layer on autograd — modules, scalar networks, layers, losses, optimizers, data, training."""
 
 from . import data, init, metrics, optim
+from . import functional
+from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
+                     LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, Sequential, load, save
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .train import History, fit, predict
 
 __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Perceptron",
-           "fit", "predict", "History", "data", "init", "metrics", "optim"]
+           "fit", "predict", "History", "data", "init", "metrics", "optim",
+           "functional", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
+           "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity"]

@@ -1,0 +1,426 @@
+"""Functional forms: activations, softmax, convolution and pooling, dropout, and the losses.
+
+Everything here composes autograd ops, so every gradient comes from the ops' own closures: a
+convolution is one ``unfold`` view plus one matmul, pooling is a reshape (or ``unfold``) plus a
+reduction, and the losses are written as their formulas. Names and arguments follow
+torch.nn.functional; float32 inputs give float32 results. The losses a scalar network needs
+(``hinge_loss``, ``mse_loss``, ``l1_loss``) also take Values or lists of Values.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from autograd import Tensor, Value
+
+__all__ = [
+    "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax", "log_softmax",
+    "conv2d", "max_pool2d", "avg_pool2d", "dropout",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "nll_loss", "hinge_loss",
+]
+
+_UNSET = object()
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (each >= minimum) as a pair; else a ValueError naming ``op``."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else \
+        tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+                                 for v in pair):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _pick_axis(op: str, axis, dim, default: int = -1):
+    if dim is _UNSET:
+        return default if axis is _UNSET else axis
+    if axis is not _UNSET:
+        raise TypeError(f"{op}: got both axis= and its alias dim=")
+    return dim
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(op: str, loss, reduction: str):
+    _check_reduction(op, reduction)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _target(op: str, target, like: Tensor, what: str = "pred") -> Tensor:
+    """The target as a Tensor of ``like``'s shape and float dtype (a target that needs grad is kept)."""
+    if isinstance(target, Tensor) and target.requires_grad:
+        t = target
+    else:
+        data = target.data if isinstance(target, Tensor) else np.asarray(target)
+        t = Tensor(np.asarray(data, dtype=like.dtype))
+    if t.shape != like.shape:
+        raise ValueError(f"{op}: {what} has shape {like.shape} but target has shape {t.shape}; they must match "
+                         f"(reshape one of them, e.g. {what}.reshape(-1), instead of relying on broadcasting)")
+    return t
+
+
+def _is_scalar_graph(x) -> bool:
+    """True for a Value or a non-empty list/tuple of Values: the scalar (micrograd) notation."""
+    return isinstance(x, Value) or (isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], Value))
+
+
+def _scalar_pairs(op: str, pred, target) -> tuple[list, list]:
+    """A scalar graph's outputs and targets as two equally long lists (Values and floats)."""
+    preds = [pred] if isinstance(pred, Value) else list(pred)
+    if isinstance(target, Tensor):
+        target = target.data
+    targets = [t if isinstance(t, Value) else float(t) for t in
+               (target if isinstance(target, (list, tuple)) else np.asarray(target, dtype=float).ravel().tolist())]
+    if len(preds) != len(targets):
+        raise ValueError(f"{op}: got {len(preds)} predictions but {len(targets)} targets")
+    return preds, targets
+
+
+def _reduce_values(op: str, losses: list, reduction: str):
+    _check_reduction(op, reduction)
+    if reduction == "none":
+        return losses
+    total = sum(losses[1:], losses[0])
+    return total * (1.0 / len(losses)) if reduction == "mean" else total
+
+
+# --- activations ----------------------------------------------------------------------------------
+# Each works on a Tensor or a Value: both define the method.
+
+def relu(x):
+    """max(0, x); the gradient passes where x > 0."""
+    return x.relu()
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """x for x > 0, else negative_slope * x."""
+    return x.leaky_relu(negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    """x for x > 0, else alpha * (e**x - 1)."""
+    return x.elu(alpha)
+
+
+def tanh(x):
+    """tanh(x); d/dx = 1 - tanh(x)**2."""
+    return x.tanh()
+
+
+def sigmoid(x):
+    """1 / (1 + e**-x); d/dx = s (1 - s)."""
+    return x.sigmoid()
+
+
+def softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+    """e**x / sum(e**x) along ``axis`` (default -1; ``dim`` is torch's name), max-shifted so it never overflows."""
+    return _as_tensor(x).softmax(axis=_pick_axis("softmax", axis, dim))
+
+
+def log_softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+    """x - logsumexp(x) along ``axis`` (default -1), stable for huge logits."""
+    return _as_tensor(x).log_softmax(axis=_pick_axis("log_softmax", axis, dim))
+
+
+# --- convolution and pooling ------------------------------------------------------------------------
+
+def _image_batch(op: str, x: Tensor) -> tuple[Tensor, bool]:
+    """(N, C, H, W) input, adding a batch axis to an unbatched (C, H, W) one as torch does."""
+    if x.ndim == 4:
+        return x, False
+    if x.ndim == 3:
+        return x.reshape((1,) + x.shape), True
+    raise ValueError(f"{op}: expected an input of shape (N, C, H, W) (or unbatched (C, H, W)), got shape {x.shape}")
+
+
+def _unfold(op: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) -> Tensor:
+    try:
+        return x.unfold(kernel, stride, padding, dilation)
+    except ValueError as error:  # the kernel does not fit: say so under this op's name
+        raise ValueError(str(error).replace("unfold:", f"{op}:", 1)) from None
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1) -> Tensor:
+    """2-D cross-correlation of (N, C, H, W) with weight (out, C, kh, kw), as torch: out size (H + 2P - F) // S + 1.
+
+    One ``unfold`` view, one copy into rows (N*oh*ow, C*kh*kw) and one matmul with the flattened
+    weight: a single large product (several times faster here than N batched ones). The result is
+    (N, out, oh, ow), a transposed view of the pixel-major product.
+    """
+    x = _as_tensor(x)
+    stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
+    dilation = _pair(dilation, "dilation", "conv2d", 1)
+    if weight.ndim != 4:
+        raise ValueError("conv2d: weight must have shape (out_channels, in_channels, kh, kw), "
+                         f"got shape {weight.shape}")
+    out_channels, in_channels, kh, kw = weight.shape
+    batch, unbatched = _image_batch("conv2d", x)
+    n, channels = batch.shape[:2]
+    if channels != in_channels:
+        raise ValueError(f"conv2d: input of shape {x.shape} has {channels} channels but weight of shape "
+                         f"{weight.shape} expects {in_channels}")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape {weight.shape}, "
+                         f"got {bias.shape}")
+    cols = _unfold("conv2d", batch, (kh, kw), stride, padding, dilation)  # (N, C, oh, ow, kh, kw), a view
+    oh, ow = cols.shape[2:4]
+    rows = cols.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, channels * kh * kw)
+    out = rows @ weight.reshape(out_channels, -1).T
+    if bias is not None:
+        out = out + bias
+    out = out.reshape(n, oh, ow, out_channels).permute(0, 3, 1, 2)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
+def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding):
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected an input of shape (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    stride = kernel if stride is None else _pair(stride, "stride", op, 1)
+    padding = _pair(padding, "padding", op, 0)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    return kernel, stride, padding
+
+
+def _tiles(x: Tensor, kernel, stride, padding):
+    """x as (..., H/kh, kh, W/kw, kw) when the windows tile it exactly (a view, no unfold), else None."""
+    h, w = x.shape[-2:]
+    if stride == kernel and padding == (0, 0) and h % kernel[0] == 0 and w % kernel[1] == 0:
+        return x.reshape(x.shape[:-2] + (h // kernel[0], kernel[0], w // kernel[1], kernel[1]))
+    return None
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """The largest value of each window (stride defaults to the kernel size; padding counts as -inf).
+
+    The gradient goes to each window's maximum, split evenly among ties (torch picks one of them).
+    Non-overlapping windows that tile the input are a reshape and a max over two axes.
+    """
+    x = _as_tensor(x)
+    kernel, stride, padding = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    tiles = _tiles(x, kernel, stride, padding)
+    if tiles is not None:
+        return tiles.max(axis=(-3, -1))
+    if padding != (0, 0):
+        x = x.pad(((0, 0),) * (x.ndim - 2) + ((padding[0],) * 2, (padding[1],) * 2), value=-np.inf)
+    return _unfold("max_pool2d", x, kernel, stride, 0).max(axis=(-2, -1))
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """The mean of each window (stride defaults to the kernel size; zero padding is counted, as torch)."""
+    x = _as_tensor(x)
+    kernel, stride, padding = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
+    tiles = _tiles(x, kernel, stride, padding)
+    if tiles is not None:
+        return tiles.mean(axis=(-3, -1))
+    return _unfold("avg_pool2d", x, kernel, stride, padding).mean(axis=(-2, -1))
+
+
+# --- dropout ------------------------------------------------------------------------------------------
+
+def _generator(seed=None, rng=None) -> np.random.Generator:
+    """The random generator for ``seed`` / ``rng``; with neither, one drawn from NumPy's global state,
+    so ``np.random.seed`` makes initialisation and dropout reproducible (as in nn.scalar)."""
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+        return rng
+    if seed is None:
+        return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed=None, rng=None) -> Tensor:
+    """Inverted dropout: each element is zeroed with probability p and the rest scaled by 1 / (1 - p).
+
+    The expected value is unchanged, so nothing is rescaled at test time (``training=False`` is
+    the identity). The gradient is the same mask. ``seed`` fixes the mask; ``rng`` (a Generator)
+    is advanced, giving a fresh mask per call.
+    """
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    x = _as_tensor(x)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    draw = np.float32 if dtype == np.float32 else np.float64
+    mask = (_generator(seed, rng).random(x.shape, dtype=draw) >= p).astype(dtype)
+    mask *= dtype.type(1 / (1 - p))
+    return x * Tensor(mask)
+
+
+# --- regression losses --------------------------------------------------------------------------------
+
+def mse_loss(pred, target, reduction: str = "mean"):
+    """Mean (or sum, or none) of (pred - target)**2. Takes Tensors, or a Value / list of Values."""
+    if _is_scalar_graph(pred):
+        preds, targets = _scalar_pairs("mse_loss", pred, target)
+        return _reduce_values("mse_loss", [(p - t) ** 2 for p, t in zip(preds, targets)], reduction)
+    pred = _as_tensor(pred)
+    diff = pred - _target("mse_loss", target, pred)
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def l1_loss(pred, target, reduction: str = "mean"):
+    """Mean (or sum, or none) of |pred - target|. Takes Tensors, or a Value / list of Values."""
+    if _is_scalar_graph(pred):
+        preds, targets = _scalar_pairs("l1_loss", pred, target)
+        return _reduce_values("l1_loss", [(p - t).abs() for p, t in zip(preds, targets)], reduction)
+    pred = _as_tensor(pred)
+    return _reduce("l1_loss", (pred - _target("l1_loss", target, pred)).abs(), reduction)
+
+
+def hinge_loss(scores, y, reduction: str = "mean"):
+    """The max-margin loss relu(1 - y * score) for labels y in {-1, +1}, averaged (micrograd's moons demo).
+
+    ``scores`` is a Tensor, or a list of Values (one per sample, as the scalar MLP gives them).
+    """
+    labels = np.asarray(y.data if isinstance(y, Tensor) else
+                        [float(v.data) if isinstance(v, Value) else v for v in y] if isinstance(y, (list, tuple))
+                        else y, dtype=float)
+    if not np.isin(labels, (-1.0, 1.0)).all():
+        found = np.unique(labels)[:5].tolist()
+        raise ValueError(f"hinge_loss: labels must be -1 or +1, got values {found}; for 0/1 labels pass y * 2 - 1")
+    if _is_scalar_graph(scores):
+        preds, targets = _scalar_pairs("hinge_loss", scores, labels)
+        return _reduce_values("hinge_loss", [(1 + -t * s).relu() for s, t in zip(preds, targets)], reduction)
+    scores = _as_tensor(scores)
+    margin = 1 - _target("hinge_loss", labels, scores, "scores") * scores
+    return _reduce("hinge_loss", margin.relu(), reduction)
+
+
+# --- classification losses ------------------------------------------------------------------------------
+
+def _log_clamped(q: Tensor) -> Tensor:
+    """log(q) clamped below at -100 (as torch's binary_cross_entropy), with a finite gradient at q = 0."""
+    positive = q.data > 0
+    if positive.all():
+        return q.log().clip(lo=-100.0)
+    safe = Tensor.where(positive, q, 1.0).log()  # log(1) = 0 stands in where q = 0, so no 0/0 gradient
+    return Tensor.where(positive, safe, -100.0).clip(lo=-100.0)
+
+
+def binary_cross_entropy(prob, target, reduction: str = "mean", *, weight=None) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log clamped at -100 (as torch).
+
+    Its gradient with respect to the logit of a sigmoid output is p - y (the lecture's output delta).
+    """
+    prob = _as_tensor(prob)
+    target = _target("binary_cross_entropy", target, prob, "prob")
+    data = prob.data
+    inside = (data >= 0) & (data <= 1)
+    if not inside.all():
+        bad = data[~inside].ravel()[0]
+        raise ValueError(f"binary_cross_entropy: every prob must be in [0, 1], got {bad!r}; apply sigmoid first, "
+                         "or pass the logits to binary_cross_entropy_with_logits")
+    loss = -(target * _log_clamped(prob) + (1 - target) * _log_clamped(1 - prob))
+    if weight is not None:
+        loss = loss * _as_tensor(weight)
+    return _reduce("binary_cross_entropy", loss, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", *, weight=None,
+                                     pos_weight=None) -> Tensor:
+    """Binary cross entropy of sigmoid(x), stable for any x: max(x, 0) - x y + log(1 + e**-|x|).
+
+    The gradient is sigmoid(x) - y (``maximum`` splits a tie at x = 0 evenly, which makes it exact
+    there too). ``pos_weight`` scales the positive term: (1 - y) x + (1 + (pw - 1) y) softplus(-x).
+    """
+    x = _as_tensor(logits)
+    y = _target("binary_cross_entropy_with_logits", target, x, "logits")
+    log_term = (1 + (-x.abs()).exp()).log()
+    if pos_weight is None:
+        loss = x.maximum(0) - x * y + log_term
+    else:
+        scale = 1 + (_as_tensor(pos_weight) - 1) * y
+        loss = (1 - y) * x + scale * ((-x).maximum(0) + log_term)
+    if weight is not None:
+        loss = loss * _as_tensor(weight)
+    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
+
+
+def _class_indices(op: str, target, scores: Tensor, noun: str) -> np.ndarray:
+    """Integer class indices of the shape ``scores`` needs, validated: shape, integrality and range."""
+    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    expected = scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ()
+    if data.shape != expected:
+        hint = f" (class indices) or {scores.shape} (class probabilities, as floats)" \
+            if data.ndim == scores.ndim and op == "cross_entropy" else ""
+        raise ValueError(f"{op}: target has shape {data.shape} but {noun} have shape {scores.shape}; "
+                         f"expected {expected}{hint}")
+    if data.dtype.kind == "f":
+        whole = data.astype(np.int64)
+        if not np.array_equal(whole, data):
+            raise ValueError(f"{op}: class indices must be integers, got non-integer values in the target")
+        data = whole
+    elif data.dtype.kind not in "iub":
+        raise TypeError(f"{op}: class indices must be integers, got dtype {data.dtype}")
+    classes = scores.shape[1] if scores.ndim > 1 else scores.shape[0]
+    outside = (data < 0) | (data >= classes)
+    if outside.any():
+        raise ValueError(f"{op}: class index {data[outside].ravel()[0]} out of range for {classes} classes")
+    return data.astype(np.intp, copy=False)
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """-log_probs[i, target[i]] per sample, for (N, C) (or (N, C, d1, ...), or (C,)) log-probabilities."""
+    log_probs = _as_tensor(log_probs)
+    if log_probs.ndim == 0:
+        raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d tensor")
+    index = _class_indices("nll_loss", target, log_probs, "log_probs")
+    return _reduce("nll_loss", -_pick(log_probs, index), reduction)
+
+
+def _pick(scores: Tensor, index: np.ndarray) -> Tensor:
+    """scores[n, index[n, ...], ...]: one entry along the class axis (1, or 0 for a 1-D input) per position."""
+    if scores.ndim == 1:
+        return scores[index]
+    grid = np.indices(index.shape, sparse=True)
+    return scores[(grid[0], index) + tuple(grid[1:])]
+
+
+def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
+    """Softmax cross entropy of (N, C) logits (also (N, C, d1, ...) and (C,), as torch), from log_softmax.
+
+    ``target`` is integer class indices of shape (N,) (or (N, d1, ...)), or float class
+    probabilities of the logits' shape. Stable for any logits. Its gradient with respect to the
+    logits is (softmax - one_hot) / N, the lecture's "dz = p - y".
+    """
+    logits = _as_tensor(logits)
+    if logits.ndim == 0:
+        raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
+    axis = 1 if logits.ndim > 1 else 0
+    log_probs = logits.log_softmax(axis=axis)
+    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if data.dtype.kind == "f" and data.shape == logits.shape:
+        probs = _target("cross_entropy", target, logits, "logits")
+        return _reduce("cross_entropy", -(log_probs * probs).sum(axis=axis), reduction)
+    if data.dtype.kind in "iu" and data.shape == logits.shape and logits.ndim > 1:
+        raise ValueError(f"cross_entropy: target has shape {data.shape} with integer dtype but logits have shape "
+                         f"{logits.shape}; expected class indices of shape {logits.shape[:1] + logits.shape[2:]}, "
+                         f"or one-hot / probabilities as floats of shape {logits.shape}")
+    index = _class_indices("cross_entropy", target, logits, "logits")
+    return _reduce("cross_entropy", -_pick(log_probs, index), reduction)

@@ -1,0 +1,93 @@
+"""Smoke tests of the benchmark harness on tiny sizes: structure and checks, never timings."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from bench import report, workloads
+from bench.__main__ import main
+from bench.engines import MissingEngine
+from bench.harness import Context, Settings
+
+TINY = Settings(repeats=2, warmup=1, sample_time=0, scalar_points=3, chain_depth=600, chain_repeats=1,
+                mlp_batches=(4,), cnn_batch=2, import_runs=1, memory_steps=4, memory_batch=8, matmul_size=32)
+RESULT_KEYS = {"workload", "case", "engine", "status", "note", "seconds", "samples", "metrics", "ratios"}
+
+
+def run(name, engines=None, modules=None):
+    ctx = Context(TINY, engines, modules=modules, threads=1)
+    results, targets = workloads.get(name).run(ctx)
+    return [r.as_dict() for r in results], [t.as_dict() for t in targets], ctx
+
+
+def by_engine(results):
+    return {r["engine"]: r for r in results}
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_training_workloads_agree_with_numpy(name):
+    results, targets, _ = run(name, ["numpy", "chainrule"])
+    rows = by_engine(results)
+    assert all(set(r) == RESULT_KEYS for r in results)
+    assert rows["numpy"]["status"] == "ok" and len(rows["numpy"]["samples"]) == TINY.repeats
+    chainrule = rows["chainrule"]
+    # ops still landing are reported as missing, never faked
+    assert chainrule["status"] in ("ok", "missing"), chainrule["note"]
+    if chainrule["status"] == "ok":
+        assert chainrule["ratios"].keys() == {"numpy"} and chainrule["metrics"]["GFLOP/s"] > 0
+    assert all(t["passed"] in (True, False, None) for t in targets)
+
+
+def test_a_wrong_engine_is_caught_and_not_timed():
+    def mlp_step(params, x, y, lr):
+        return lambda: 1.0  # a constant "loss": what a broken adapter might return
+
+    results, _, _ = run("mlp", ["numpy", "wrong"], modules={"wrong": SimpleNamespace(mlp_step=mlp_step)})
+    wrong = by_engine(results)["wrong"]
+    assert wrong["status"] == "mismatch" and "differ from NumPy's" in wrong["note"]
+    assert wrong["seconds"] is None and not wrong["samples"]
+
+
+def test_missing_engines_and_unsupported_workloads_are_reported():
+    results, _, _ = run("mlp", ["numpy", "torch", "micrograd"],
+                        modules={"torch": MissingEngine("torch is not installed")})
+    rows = by_engine(results)
+    assert rows["torch"]["status"] == "missing" and "not installed" in rows["torch"]["note"]
+    assert rows["micrograd"]["status"] in ("n/a", "missing")  # no MLP adapter, or not installed
+    assert rows["numpy"]["ratios"] == {}  # nothing timed to compare with
+
+
+def test_scalar_and_chain_check_against_references():
+    results, targets, _ = run("scalar")
+    for r in results:
+        assert r["status"] in ("ok", "missing"), r["note"]
+        if r["status"] == "ok":
+            assert r["metrics"]["nodes"] > 100 and r["metrics"]["nodes/s"] > 0
+    results, targets, _ = run("chain")
+    rows = by_engine(results)
+    assert rows["chainrule"]["status"] == "ok"
+    if rows["micrograd"]["status"] != "missing":
+        assert rows["micrograd"]["status"] == "fails" and "RecursionError at depth" in rows["micrograd"]["note"]
+    assert targets[0]["passed"] is None  # 600 deep says nothing about 10^6
+
+
+def test_memory_runs_fresh_processes():
+    results, targets, _ = run("memory")
+    for r in results:
+        assert r["status"] == "ok", r["note"]
+        assert r["metrics"]["peak MB"] > 0
+    assert {t["name"] for t in targets} >= {"memory: no growth over the steps"}
+
+
+def test_cli_writes_json_and_table(tmp_path, capsys):
+    out = tmp_path / "latest.json"
+    main(["--workload", "import", "--engine", "chainrule", "--quick", "--malloc", "default", "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert {"machine", "settings", "runs", "tuned_env", "command"} <= data.keys()
+    assert data["machine"]["nproc"] >= 1 and data["machine"]["numpy"]
+    (only,) = data["runs"]
+    assert only["malloc"] == "default" and {r["case"] for r in only["results"]} >= {"import autograd", "import nn"}
+    table = capsys.readouterr().out
+    assert "import autograd" in table and "target" in table
+    assert report.markdown(data, data["command"]).startswith("# Benchmarks")
