@@ -226,7 +226,9 @@ def _released(*_):
 class Node:
     """A value in a computation graph: data, grad, ordered parents, op name, label, backward closure."""
 
-    __slots__ = ("data", "grad", "parents", "op", "label", "_backward", "_g")
+    # ``_calls`` is set only on nodes an nn.Module returned: ((module, input nodes), ...), innermost
+    # call first, so the renderer can group a module's nodes; plain ops never touch it.
+    __slots__ = ("data", "grad", "parents", "op", "label", "_backward", "_g", "_calls")
 
     # Subclasses say how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and
     # whether interior nodes keep their .grad (Value: always, as in micrograd).

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd.graph import Node
 
-__all__ = ["Module", "Sequential", "save", "load"]
+__all__ = ["Module", "Sequential", "HookHandle", "save", "load"]
 
 
 class Module:
@@ -26,8 +27,29 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    _forward_hooks: dict | None = None
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """``forward``, then each forward hook; the output node remembers this call (for draw_graph)."""
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
+        if isinstance(out, Node):
+            inputs = tuple(a for a in args if isinstance(a, Node))
+            out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
+        return out
+
+    def register_forward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, inputs, output)`` after every forward (as torch.nn); a non-None return
+        replaces the output. Returns a handle whose ``remove()`` unregisters it."""
+        if self._forward_hooks is None:
+            self._forward_hooks = {}
+        handle = HookHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     # --- walking the tree -----------------------------------------------------------------
     def _items(self) -> Iterator[tuple[str, object]]:
@@ -161,6 +183,26 @@ class Module:
             lines += ["  " + line for line in child[1:]]
         lines.append(")")
         return lines
+
+
+class HookHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook (idempotent)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks, self.id = hooks, HookHandle._next_id
+        HookHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
 
 class Sequential(Module):

@@ -129,3 +129,28 @@ def test_sequential_keys_and_repr():
     assert "weight (4, 3)" in text and text.endswith("26 parameters")
     out = model(Tensor(np.ones((2, 3))))
     assert out.shape == (2, 2)
+
+
+def test_forward_hooks_see_inputs_and_outputs_can_replace_them_and_are_removed():
+    layer = nn.Linear(3, 2)
+    seen = []
+    handle = layer.register_forward_hook(lambda m, inputs, out: seen.append((m, inputs[0].shape, out.shape)))
+    x = Tensor(np.ones((4, 3), np.float32))
+    out = layer(x)
+    assert seen == [(layer, (4, 3), (4, 2))]
+    with layer.register_forward_hook(lambda m, inputs, out: out * 0):
+        assert np.all(layer(x).data == 0)
+    assert np.array_equal(layer(x).data, out.data)  # the replacing hook left with its `with` block
+    handle.remove()
+    handle.remove()
+    layer(x)
+    assert len(seen) == 3
+
+
+def test_module_outputs_remember_their_calls_innermost_first():
+    first, second = nn.Linear(3, 4), nn.ReLU()
+    model = nn.Sequential(first, second)
+    x = Tensor(np.ones((2, 3), np.float32))
+    out = model(x)
+    assert [m for m, _ in out._calls] == [second, model]
+    assert out._calls[1][1] == (x,) and out.parents[0]._calls[0][0] is first
