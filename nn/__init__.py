@@ -2,6 +2,7 @@
 
 from . import data, init, metrics, optim
 from . import functional
+from .diagnose import Diagnostics, Snapshot, Watch, diagnostics, snapshot, watch
 from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
                      LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, Sequential, load, save
@@ -11,4 +12,5 @@ from .train import History, fit, predict
 __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Perceptron",
            "fit", "predict", "History", "data", "init", "metrics", "optim",
            "functional", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity"]
+           "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity",
+           "diagnostics", "snapshot", "watch", "Diagnostics", "Snapshot", "Watch"]
