@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import no_grad
 
 from . import metrics as _metrics
 from .data import DataLoader
@@ -15,10 +18,23 @@ from .module import Module
 
 __all__ = ["fit", "predict", "History"]
 
+
+def tqdm(*args, **kwargs):
+    """A progress bar: Jupyter's widget where ipywidgets is installed, else text (no IProgress warning).
+
+    Imported on first use, so ``import nn`` stays fast."""
+    try:
+        import ipywidgets  # noqa: F401  (tqdm's notebook bar needs it)
+        from tqdm.auto import tqdm as bar
+    except ImportError:
+        from tqdm.std import tqdm as bar
+    return bar(*args, **kwargs)
+
 _NAMED_METRICS = {"accuracy": _metrics.accuracy,
                   "f1": lambda y, s: _metrics.f1_score(y, s, average="macro"),
                   "precision": lambda y, s: _metrics.precision(y, s, average="macro"),
                   "recall": lambda y, s: _metrics.recall(y, s, average="macro")}
+_BATCH_BAR_MIN = 20  # an epoch of fewer batches gets no bar of its own, only the epochs bar
 
 
 @dataclass
@@ -27,17 +43,18 @@ class History:
 
     train_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)
-    best_epoch: int | None = None
+    metrics: dict = field(default_factory=dict)  # "accuracy": [...], "val_accuracy": [...], one entry per epoch
+    best_epoch: int | None = None  # 1-based epoch of the lowest validation loss
     stopped_early: bool = False
     interrupted: bool = False
 
     @property
     def epochs(self) -> int:
+        """The number of completed epochs."""
         return len(self.train_loss)
 
     def plot(self, ax=None):
-        """Loss curves (and validation metrics on a second axis) with matplotlib; returns the axes."""
+        """Loss curves with matplotlib (the best epoch marked); returns the axes."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -45,7 +62,7 @@ class History:
         epochs = np.arange(1, self.epochs + 1)
         ax.plot(epochs, self.train_loss, label="train loss")
         if self.val_loss:
-            ax.plot(epochs[: len(self.val_loss)], self.val_loss, label="validation loss")
+            ax.plot(epochs, self.val_loss, label="validation loss")
         if self.best_epoch is not None:
             ax.axvline(self.best_epoch, color="grey", linestyle=":", label=f"best epoch {self.best_epoch}")
         ax.set_xlabel("epoch")
@@ -54,121 +71,182 @@ class History:
         return ax
 
 
+@contextmanager
+def _flags_kept(model: Module):
+    """Afterwards every sub-module gets back the training flag it had."""
+    modes = [(module, module.training) for _, module in model.named_modules()]
+    try:
+        yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+@contextmanager
+def _evaluation(model: Module):
+    """Eval mode without a graph, then every sub-module's own training flag back."""
+    with _flags_kept(model), no_grad():
+        model.eval()
+        yield
+
+
 def predict(model: Module, X, batch_size: int = 512) -> np.ndarray:
     """The model's outputs for ``X`` in evaluation mode, without recording a graph, as an ndarray."""
-    was_training = model.training
-    model.eval()
-    data = X.data if isinstance(X, Tensor) else np.asarray(X)
-    try:
-        with no_grad():
-            outs = [model(Tensor(data[i:i + batch_size])).data for i in range(0, len(data), batch_size)]
-    finally:
-        model.train(was_training)
-    return np.concatenate(outs) if outs else np.empty((0,))
+    with _evaluation(model):
+        outputs = [model(xb).data for xb in DataLoader(X, batch_size=batch_size, shuffle=False)]
+    return np.concatenate(outputs) if outputs else np.empty((0,))
 
 
-def _metric_functions(metrics, y) -> dict:
+def _metric_functions(metrics, y: np.ndarray) -> dict:
+    """{name: fn(y_true, scores)} from names, callables or a dict; None means accuracy for class labels."""
     if metrics is None:
-        metrics = ("accuracy",) if np.asarray(y).dtype.kind in "iu" else ()
+        metrics = ("accuracy",) if y.dtype.kind in "iu" else ()
+    elif isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    pairs = metrics.items() if isinstance(metrics, dict) else ((getattr(m, "__name__", None), m) for m in metrics)
     functions = {}
-    for m in metrics:
-        if callable(m):
-            functions[getattr(m, "__name__", "metric")] = m
-        elif m in _NAMED_METRICS:
-            functions[m] = _NAMED_METRICS[m]
-        else:
-            raise ValueError(f"fit: unknown metric {m!r}; use one of {sorted(_NAMED_METRICS)} or a callable")
+    for name, m in pairs:
+        if isinstance(m, str):
+            if m not in _NAMED_METRICS:
+                raise ValueError(f"fit: unknown metric {m!r}; use one of {sorted(_NAMED_METRICS)} or a callable")
+            name, m = m, _NAMED_METRICS[m]
+        elif not callable(m):
+            raise TypeError(f"fit: a metric must be a name or a callable(y_true, scores), got {m!r}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"fit: metric {m!r} has no usable name; pass metrics as a dict {{name: function}}")
+        if name in functions:
+            raise ValueError(f"fit: two metrics are named {name!r}; pass metrics as a dict {{name: function}}")
+        functions[name] = m
     return functions
 
 
-def _progress(iterable, total: int, description: str, enabled: bool):
-    if not enabled:
-        return iterable
+def _scores(functions: dict, targets: list, outputs: list) -> dict:
+    """Each metric over the concatenated batches, as a float."""
+    if not functions:
+        return {}
+    y, scores = np.concatenate(targets), np.concatenate(outputs)
+    return {name: float(fn(y, scores)) for name, fn in functions.items()}
+
+
+def _check_count(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"fit: {name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_loader(name: str, loader) -> DataLoader:
+    if not isinstance(loader, DataLoader):
+        raise TypeError(f"fit: {name} must be a nn.data.DataLoader, got {type(loader).__name__}")
+    if loader.y is None:
+        raise ValueError(f"fit: {name} has no targets; build it as DataLoader(X, y)")
+    if len(loader) == 0:
+        raise ValueError(f"fit: {name} yields no batches ({loader!r})")
+    return loader
+
+
+def _validation_loader(val, loader: DataLoader) -> DataLoader | None:
+    """``val`` as a DataLoader: an (X, y) pair is batched in order, in batches of at least 256."""
+    if val is None:
+        return None
+    if isinstance(val, DataLoader):
+        return _check_loader("val", val)
+    if not isinstance(val, (tuple, list)) or len(val) != 2:
+        described = f"a {type(val).__name__} of {len(val)} items" if isinstance(val, (tuple, list)) \
+            else type(val).__name__
+        raise TypeError(f"fit: val must be a pair (X, y) or a DataLoader, got {described}")
     try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency, but training must not fail without it
-        return iterable
-    return tqdm(iterable, total=total, desc=description, leave=False, file=sys.stderr)
+        return _check_loader("val", DataLoader(*val, batch_size=max(loader.batch_size, 256), shuffle=False))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"fit: val: {error}") from None
 
 
 def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10, val=None,
         metrics=None, early_stopping: int | None = None, progress: bool = True) -> History:
-    """Train ``model`` for ``epochs`` passes over ``loader``; returns the History.
+    """Train ``model`` for ``epochs`` passes over ``loader``, calling ``loss_fn(output, y_batch)``; returns the History.
 
     ``val`` is an (X, y) pair or a DataLoader, evaluated after every epoch in eval mode without a
-    graph. ``early_stopping=k`` stops when the validation loss has not improved for k epochs and
-    restores the best weights. Ctrl-C stops cleanly and returns the history so far.
+    graph. ``metrics``: names ("accuracy", "f1", "precision", "recall"), callables ``fn(y_true, scores)``
+    or a dict of them; None means accuracy when the targets are class labels. Training metrics come
+    from the outputs seen during the epoch. ``early_stopping=k`` stops once the validation loss has
+    not improved for k epochs, and the model ends with the best epoch's weights. Ctrl-C stops cleanly
+    and returns the completed epochs with ``interrupted=True``. Afterwards each module has its training flag back.
     """
-    if early_stopping is not None and val is None:
-        raise ValueError("fit: early_stopping needs validation data (val=(X, y))")
-    if epochs < 0:
-        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
-    if val is not None and not isinstance(val, DataLoader):
-        Xv, yv = val
-        val = DataLoader(Xv, yv, batch_size=max(loader.batch_size, 256), shuffle=False)
-    history = History()
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be a nn.Module, got {type(model).__name__}")
+    loader = _check_loader("loader", loader)
+    epochs = _check_count("epochs", epochs, 0)
+    if early_stopping is not None:
+        early_stopping = _check_count("early_stopping", early_stopping, 1)
+        if val is None:
+            raise ValueError("fit: early_stopping needs validation data (val=(X, y) or a DataLoader)")
+    val = _validation_loader(val, loader)
     functions = _metric_functions(metrics, loader.y)
-    best, best_state, waited = np.inf, None, 0
-    bar = _progress(range(1, epochs + 1), epochs, "epochs", progress)
+    history = History()
+    best, best_state, waited = math.inf, None, 0
+    show_batches = progress and len(loader) >= _BATCH_BAR_MIN
     try:
-        for epoch in bar:
+        with _flags_kept(model), tqdm(range(1, epochs + 1), desc="epochs", file=sys.stderr,
+                                      disable=not progress) as bar:
             model.train()
-            total, count, outputs, targets = 0.0, 0, [], []
-            for Xb, yb in _progress(loader, len(loader), f"epoch {epoch}", progress and len(loader) > 20):
-                out = model(Xb)
-                loss = loss_fn(out, yb)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(Xb)
-                count += len(Xb)
-                if functions:
-                    outputs.append(out.data)
-                    targets.append(yb.data)
-            history.train_loss.append(total / max(count, 1))
-            for name, fn in functions.items():
-                history.metrics.setdefault(name, []).append(float(fn(np.concatenate(targets),
-                                                                     np.concatenate(outputs))))
-            postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
-            if val is not None:
-                val_loss, scores = _evaluate(model, loss_fn, val, functions)
-                history.val_loss.append(val_loss)
+            for epoch in bar:
+                train_loss, scores = _train_epoch(model, loss_fn, optimizer, loader, functions, f"epoch {epoch}",
+                                                  show_batches)
+                summary = {"loss": train_loss}
+                if val is not None:
+                    summary["val_loss"], val_scores = _evaluate(model, loss_fn, val, functions)
+                    scores.update({f"val_{name}": value for name, value in val_scores.items()})
+                # only a complete epoch enters the history, so Ctrl-C never leaves ragged lists
+                history.train_loss.append(train_loss)
+                if val is not None:
+                    history.val_loss.append(summary["val_loss"])
                 for name, value in scores.items():
-                    history.metrics.setdefault(f"val_{name}", []).append(value)
-                postfix["val_loss"] = f"{val_loss:.4f}"
-                if val_loss < best:
-                    best, waited, history.best_epoch = val_loss, 0, epoch
+                    history.metrics.setdefault(name, []).append(value)
+                bar.set_postfix({name: f"{value:.4g}" for name, value in {**summary, **scores}.items()})
+                if val is None:
+                    continue
+                if summary["val_loss"] < best:
+                    best, waited, history.best_epoch = summary["val_loss"], 0, epoch
                     if early_stopping is not None:
                         best_state = model.state_dict()
                 else:
                     waited += 1
-                    if early_stopping is not None and waited >= early_stopping:
-                        history.stopped_early = True
-                        break
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(postfix)
+                if early_stopping is not None and waited >= early_stopping:
+                    history.stopped_early = True
+                    break
     except KeyboardInterrupt:
         history.interrupted = True
-    finally:
-        if hasattr(bar, "close"):
-            bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
 
 
-def _evaluate(model: Module, loss_fn, loader: DataLoader, functions: dict) -> tuple[float, dict]:
-    """Mean loss and metrics over ``loader`` in eval mode, without recording a graph."""
-    model.eval()
+def _train_epoch(model: Module, loss_fn, optimizer, loader: DataLoader, functions: dict, description: str,
+                 show: bool) -> tuple[float, dict]:
+    """One pass of optimizer steps over ``loader``; the sample-weighted mean loss and the metrics."""
     total, count, outputs, targets = 0.0, 0, [], []
-    with no_grad():
+    with tqdm(loader, desc=description, file=sys.stderr, leave=False, disable=not show) as batches:
+        for Xb, yb in batches:
+            out = model(Xb)
+            loss = loss_fn(out, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(Xb)
+            count += len(Xb)
+            if functions:
+                outputs.append(out.data)
+                targets.append(yb.data)
+    return total / count, _scores(functions, targets, outputs)
+
+
+def _evaluate(model: Module, loss_fn, loader: DataLoader, functions: dict) -> tuple[float, dict]:
+    """The sample-weighted mean loss and the metrics over ``loader``, in eval mode without a graph."""
+    total, count, outputs, targets = 0.0, 0, [], []
+    with _evaluation(model):
         for Xb, yb in loader:
             out = model(Xb)
             total += loss_fn(out, yb).item() * len(Xb)
             count += len(Xb)
             outputs.append(out.data)
             targets.append(yb.data)
-    model.train()
-    scores = np.concatenate(outputs)
-    y = np.concatenate(targets)
-    return total / max(count, 1), {name: float(fn(y, scores)) for name, fn in functions.items()}
+    return total / count, _scores(functions, targets, outputs)
