@@ -9,12 +9,14 @@ from .gradcheck import gradgradcheck
 from .tensor import Tensor
 from .symbolic import to_latex, to_sympy
 from .value import Value
-from .viz import GraphvizNotFoundError, draw_graph
+from .viz import GraphvizNotFoundError, backward_frames, draw_graph
+from .explode import Exploded, GradientMismatchError, ValueArray, explode
 from . import functional
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
-    "trace_backward", "BackwardTrace", "to_sympy", "to_latex",
+    "trace_backward", "BackwardTrace", "backward_frames", "explode", "Exploded", "ValueArray",
+    "GradientMismatchError", "to_sympy", "to_latex",
     "gradgradcheck", "functional",
 ]

@@ -189,7 +189,9 @@ class BackwardTrace:
             if x is None:
                 return "-"
             data = x.data if isinstance(x, Node) else x
-            return f"{data:.4g}" if isinstance(data, float) else f"array{np.shape(data)}"
+            if isinstance(data, float) or np.ndim(data) == 0:
+                return f"{float(data):.4g}"
+            return f"array{np.shape(data)}"
 
         rows = [("step", "node", "op", "upstream", "local", "contributions")]
         for s in self.steps:
@@ -365,7 +367,11 @@ def _inspect(node, backward, g, grads, lift, trace, anomaly) -> None:
                 anomaly.backward(node, node.parents[i], i, contribution)
     if trace is not None:
         local = tuple(backward(1.0, lift(node), *map(lift, node.parents))) if isinstance(g, float) else None
-        trace.record(node, g, local, tuple(grads))
+        # Record what each parent actually receives: fitted to its shape, None where the core skips it.
+        fit = type(node)._fit_grad
+        trace.record(node, g, local, tuple(
+            None if c is None or not p.requires_grad else c if fit is None else fit(p, c)
+            for p, c in zip(node.parents, grads)))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

@@ -38,7 +38,10 @@ class Module:
                 if replaced is not None:
                     out = replaced
         if isinstance(out, Node):
-            inputs = tuple(a for a in args if isinstance(a, Node))
+            # Nodes passed in lists (the scalar layers' inputs) or by keyword are inputs too.
+            given = [*args, *kwargs.values()]
+            inputs = tuple(a for arg in given for a in (arg if isinstance(arg, (list, tuple)) else (arg,))
+                           if isinstance(a, Node))
             out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
         return out
 
