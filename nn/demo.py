@@ -64,7 +64,7 @@ def _save_loss_curve(history: nn.History, path: str) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="where to write the files (default: out/)")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -88,10 +88,10 @@ def main(argv=None) -> None:
     model = digits_model()
     print(model)
     loader = nn.data.DataLoader(X_train, y_train, batch_size=32, shuffle=True, seed=0)
-    optimizer = nn.optim.Adam(model.parameters(), lr=3e-3)
+    optimizer = nn.optim.Adam(model.parameters(), lr=1e-3)
     start = time.perf_counter()
     history = nn.fit(model, F.cross_entropy, optimizer, loader, epochs=args.epochs, val=(X_val, y_val),
-                     early_stopping=4, progress=not args.no_progress)
+                     early_stopping=6, progress=not args.no_progress)
     seconds = time.perf_counter() - start
     best = history.best_epoch
     print(f"trained {history.epochs} epochs in {seconds:.1f} s; best validation loss "
