@@ -41,37 +41,42 @@ def _scalar_objective(out, weights: dict):
     return (out * weights["w"]).sum()
 
 
+def central_differences(leaf, evaluate, eps: float):
+    """(evaluate() at leaf + eps - at leaf - eps) / 2 eps for each element of ``leaf``, nudging its data
+    in place and restoring it exactly; a float for a Value, an array of the leaf's shape for a Tensor."""
+    if isinstance(leaf.data, float):
+        center = leaf.data
+        leaf.data = center + eps
+        plus = evaluate()
+        leaf.data = center - eps
+        minus = evaluate()
+        leaf.data = center
+        return (plus - minus) / (2 * eps)
+    data, numeric = leaf.data, np.zeros(leaf.data.shape)
+    for index in np.ndindex(data.shape):
+        center = data[index]
+        data[index] = center + eps
+        plus = evaluate()
+        data[index] = center - eps
+        minus = evaluate()
+        data[index] = center
+        numeric[index] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def _compare(name: str, what: str, leaves: list, checked: list, analytic: list, evaluate,
              eps: float, atol: float, rtol: float) -> bool:
     """Central differences of ``evaluate()`` at each element of each checked leaf against ``analytic``."""
     for i, derivative in zip(checked, analytic):
-        leaf = leaves[i]
-        if isinstance(leaf, Value):
-            derivative, original = np.array([derivative]), None
-        else:
-            original = leaf.data.copy()
-        for index in np.ndindex(derivative.shape):
-            if original is None:
-                center = leaf.data
-                leaf.data = center + eps
-                plus = evaluate()
-                leaf.data = center - eps
-                minus = evaluate()
-                leaf.data = center
-            else:
-                center = original[index]
-                leaf.data[index] = center + eps
-                plus = evaluate()
-                leaf.data[index] = center - eps
-                minus = evaluate()
-                leaf.data[index] = center
-            numeric = (plus - minus) / (2 * eps)
-            a = float(derivative[index])
-            if not abs(a - numeric) <= atol + rtol * abs(numeric):
-                where = "" if original is None else f" at index {index}"
+        numeric = np.asarray(central_differences(leaves[i], evaluate, eps))
+        derivative = np.asarray(derivative, dtype=np.float64).reshape(numeric.shape)
+        for index in np.ndindex(numeric.shape):
+            a, n = float(derivative[index]), float(numeric[index])
+            if not abs(a - n) <= atol + rtol * abs(n):
+                where = "" if isinstance(leaves[i], Value) else f" at index {index}"
                 raise GradcheckError(
-                    f"{name}: input {i}{where}: analytic {what} {a!r} but numeric {numeric!r} "
-                    f"(difference {abs(a - numeric):.3g} > atol {atol} + rtol {rtol} * |numeric|)"
+                    f"{name}: input {i}{where}: analytic {what} {a!r} but numeric {n!r} "
+                    f"(difference {abs(a - n):.3g} > atol {atol} + rtol {rtol} * |numeric|)"
                 )
     return True
 

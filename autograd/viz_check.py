@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from .gradcheck import central_differences
 from .graph import Node, enable_grad, no_grad, topological_order
 from .value import Value
 
@@ -96,28 +97,6 @@ def _rebuild(fn, root: Node, order: list):
     return evaluate, set(shared)
 
 
-def _numeric(leaf: Node, evaluate, eps: float):
-    """Central differences of evaluate() over each element of ``leaf``, nudging its data in place."""
-    if isinstance(leaf.data, float):
-        center = leaf.data
-        leaf.data = center + eps
-        plus = evaluate()
-        leaf.data = center - eps
-        minus = evaluate()
-        leaf.data = center
-        return (plus - minus) / (2 * eps)
-    data, numeric = leaf.data, np.zeros(leaf.data.shape)
-    for index in np.ndindex(data.shape):
-        center = data[index]
-        data[index] = center + eps
-        plus = evaluate()
-        data[index] = center - eps
-        minus = evaluate()
-        data[index] = center
-        numeric[index] = (plus - minus) / (2 * eps)
-    return numeric
-
-
 def _number(x) -> str:
     return f"{float(x):.4g}"
 
@@ -159,7 +138,7 @@ def leaf_checks(order: list, root_index: int, check, names: dict) -> tuple[dict,
         for i in leaves:
             atol, rtol = _TOLERANCES.get(np.asarray(originals.get(i, 0.0)).dtype.itemsize, _TOLERANCES[8])
             analytic = np.asarray(getattr(order[i].grad, "data", order[i].grad), dtype=np.float64)
-            results[i] = _verdict(analytic, _numeric(order[i], evaluate, _EPS), atol, rtol)
+            results[i] = _verdict(analytic, central_differences(order[i], evaluate, _EPS), atol, rtol)
     finally:
         for i, data in originals.items():
             order[i].data = data
