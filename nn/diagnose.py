@@ -88,7 +88,7 @@ class ParameterStats:
     data_norm: float
     grad_norm: float | None
     grad_ratio: float | None     # ||grad|| / ||w||
-    update_ratio: float | None   # ||w - w_before|| / ||w||: about 1e-3 is healthy (Karpathy)
+    update_ratio: float | None   # ||w - w_before|| / ||w after the step||; ~1e-3 is healthy (Karpathy)
 
 
 @dataclass
