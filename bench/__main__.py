@@ -3,6 +3,9 @@
   python -m bench                                   every workload, default sizes, both allocators
   python -m bench --workload mlp --engine chainrule,numpy,torch,micrograd
   python -m bench --quick --malloc tuned            fewer repeats, tuned glibc malloc only
+  python -m bench --threads 1 --record              one BLAS / torch thread; update BENCHMARKS.md
+
+Each workload runs in a fresh interpreter (per allocator setting); --in-process runs them in this one.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ def parse_args(argv=None):
                    help="set NumPy's BLAS threads (and torch's, which always match) instead of the default")
     p.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     p.add_argument("--record", action="store_true", help="also write the table to BENCHMARKS.md")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the workloads one after another in this process (default: a fresh one each)")
     p.add_argument("--child-json", type=Path, help=argparse.SUPPRESS)  # the re-executed run writes here
     args = p.parse_args(argv)
     args.workloads = list(workloads.WORKLOADS) if args.workload == "all" else \
@@ -96,8 +101,8 @@ def run_here(settings: Settings, names: list, engines: list | None, threads: int
 
 
 def run_child(args, mode: str, names: list) -> dict:
-    """Re-execute ``python -m bench`` with the allocator variables set (or removed), as they only
-    take effect when a process starts; returns the child's run."""
+    """Re-execute ``python -m bench`` for ``names`` with the allocator variables set (or removed), as
+    they only take effect when a process starts; returns the child's run."""
     env = {k: v for k, v in os.environ.items() if k not in TUNED_ENV}
     if mode == "tuned":
         env.update(TUNED_ENV)
@@ -110,6 +115,22 @@ def run_child(args, mode: str, names: list) -> dict:
         cmd += ["--threads", str(args.threads)] if args.threads is not None else []
         subprocess.run(cmd, env=env, cwd=ROOT, check=True)
         return json.loads(out.read_text())
+
+
+def run_mode(args, settings: Settings, mode: str, names: list, threads: int) -> dict:
+    """One allocator mode's run. Each workload gets a fresh interpreter: glibc's malloc tunes its
+    thresholds to the blocks a process has freed, so a workload run after another (or alone) would
+    otherwise see a different allocator (the NumPy MLP at batch 1024: 0 or 1,400 page faults a step)."""
+    if args.in_process:
+        return run_here(settings, names, args.engines, threads) if mode == malloc_mode() \
+            else run_child(args, mode, names)
+    runs = [run_child(args, mode, [name]) for name in names]
+    merged = {"malloc": mode, "env": runs[0]["env"], "notes": {}, "results": [], "targets": []}
+    for run in runs:
+        merged["notes"].update(run["notes"])
+        merged["results"] += run["results"]
+        merged["targets"] += run["targets"]
+    return merged
 
 
 def main(argv=None) -> int:
@@ -130,8 +151,7 @@ def main(argv=None) -> int:
             [n for n in args.workloads if workloads.get(n).MALLOC_SENSITIVE]
         if not names:
             continue
-        runs.append(run_here(settings, names, args.engines, threads) if mode == malloc_mode()
-                    else run_child(args, mode, names))
+        runs.append(run_mode(args, settings, mode, names, threads))
     result = {"machine": machine.describe(threads), "settings": asdict(settings), "tuned_env": TUNED_ENV,
               "command": " ".join(["python -m bench"] + (argv if argv is not None else sys.argv[1:])),
               "warning": warning, "runs": runs}
@@ -139,7 +159,9 @@ def main(argv=None) -> int:
     report.write_json(result, args.json)
     print(f"\nwrote {args.json}", file=sys.stderr)
     if args.record:
-        (ROOT / "BENCHMARKS.md").write_text(report.markdown(result, result["command"]))
+        path = ROOT / "BENCHMARKS.md"
+        kept = report.kept_notes(path.read_text() if path.exists() else "")
+        path.write_text(report.markdown(result, result["command"]) + kept)
         print(f"wrote {ROOT / 'BENCHMARKS.md'}", file=sys.stderr)
     return 0
 

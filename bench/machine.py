@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 MALLOC_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # pin OpenBLAS's kernel choice when set
 
 
 def cpu_model() -> str:
@@ -76,6 +77,17 @@ def blas_info() -> str:
     return f"{config.get('name', '?')} {detail}".strip()
 
 
+def blas_kernel() -> str | None:
+    """The BLAS library and the kernel it picked for this CPU, as threadpoolctl reports it (if installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(f"{i.get('internal_api')} {i.get('version')} kernel {i.get('architecture', '?')}, "
+                     f"{i.get('threading_layer', '?')} threads" for i in blas) or None
+
+
 def _version(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)
@@ -97,6 +109,8 @@ def describe(threads: int) -> dict:
         "micrograd": _version("micrograd"),
         "chainrule": _version("chainrule"),
         "blas": blas_info(),
+        "blas_kernel": blas_kernel(),
+        "openblas_env": {name: os.environ[name] for name in OPENBLAS_VARS if name in os.environ} or "unset",
         "blas_threads": threads,
         "malloc": {name: os.environ[name] for name in MALLOC_VARS if name in os.environ} or "default",
         "loadavg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,

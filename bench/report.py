@@ -63,10 +63,13 @@ def markdown_table(header: tuple, rows: list) -> str:
 def machine_lines(machine: dict, warning: str | None = None) -> list:
     m = machine
     return ([f"WARNING: {warning}"] if warning else []) + [
-        f"date {m['date']}; {m['nproc']} CPUs ({m['cpus_usable']} usable), {m['cpu']}; load {m['loadavg']}",
+        f"date {m['date']}; {m['nproc']} CPUs ({m['cpus_usable']} usable), {m['cpu']}; "
+        f"load {m['loadavg'] if m['loadavg'] is None else round(m['loadavg'], 2)}",
         f"python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, micrograd {m['micrograd']}, "
         f"chainrule {m['chainrule']}; {m['libc']}",
         f"BLAS: {m['blas']}; BLAS threads {m['blas_threads']} (torch set to the same)",
+        f"BLAS kernel in use: {m.get('blas_kernel') or 'unknown (install threadpoolctl)'}; "
+        f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {m.get('openblas_env', '?')}",
     ]
 
 
@@ -95,6 +98,15 @@ def markdown(report: dict, command: str) -> str:
         "## Targets", "", markdown_table(TARGET_COLUMNS, target_rows(runs)), "",
         "## Results", "", markdown_table(RESULT_COLUMNS, result_rows(runs)), "",
     ])
+
+
+NOTES_MARKER = "<!-- Written by hand below this line; `python -m bench --record` keeps it. -->"
+
+
+def kept_notes(existing: str) -> str:
+    """The hand-written part of an existing BENCHMARKS.md (from the marker on), or a fresh marker."""
+    at = existing.find(NOTES_MARKER)
+    return "\n" + (existing[at:] if at >= 0 else NOTES_MARKER + "\n")
 
 
 def write_json(report: dict, path: Path) -> None:

@@ -17,7 +17,7 @@ from autograd import Tensor, Value
 
 __all__ = [
     "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax", "log_softmax",
-    "conv2d", "max_pool2d", "avg_pool2d", "dropout",
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "hinge_loss",
 ]
@@ -138,7 +138,12 @@ def log_softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
     return _as_tensor(x).log_softmax(axis=_pick_axis("log_softmax", axis, dim))
 
 
-# --- convolution and pooling ------------------------------------------------------------------------
+# --- linear, convolution and pooling -----------------------------------------------------------------
+
+def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias for weight (out_features, in_features), as torch: one op, no transposed copy."""
+    return _as_tensor(x).linear(weight, bias)
+
 
 def _image_batch(op: str, x: Tensor) -> tuple[Tensor, bool]:
     """(N, C, H, W) input, adding a batch axis to an unbatched (C, H, W) one as torch does."""
@@ -159,9 +164,10 @@ def _unfold(op: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) -> Ten
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1) -> Tensor:
     """2-D cross-correlation of (N, C, H, W) with weight (out, C, kh, kw), as torch: out size (H + 2P - F) // S + 1.
 
-    One ``unfold`` view, one copy into rows (N*oh*ow, C*kh*kw) and one matmul with the flattened
-    weight: a single large product (several times faster here than N batched ones). The result is
-    (N, out, oh, ow), a transposed view of the pixel-major product.
+    One ``unfold`` view, one copy into columns (C*kh*kw, N*oh*ow) and one matmul with the flattened
+    weight: a single large product whose long axis is the pixels. The result is (N, out, oh, ow),
+    a permuted view of the channel-major product; the ops after it (relu, pooling, the next
+    unfold) keep that layout, so no layer copies an activation to reorder it.
     """
     x = _as_tensor(x)
     stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
@@ -180,11 +186,11 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
                          f"got {bias.shape}")
     cols = _unfold("conv2d", batch, (kh, kw), stride, padding, dilation)  # (N, C, oh, ow, kh, kw), a view
     oh, ow = cols.shape[2:4]
-    rows = cols.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, channels * kh * kw)
-    out = rows @ weight.reshape(out_channels, -1).T
+    columns = cols.permute(1, 4, 5, 0, 2, 3).reshape(channels * kh * kw, n * oh * ow)
+    out = weight.reshape(out_channels, -1) @ columns
     if bias is not None:
-        out = out + bias
-    out = out.reshape(n, oh, ow, out_channels).permute(0, 3, 1, 2)
+        out = out + bias.reshape(out_channels, 1)
+    out = out.reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
@@ -379,8 +385,8 @@ def _class_indices(op: str, target, scores: Tensor, noun: str) -> np.ndarray:
     elif data.dtype.kind not in "iub":
         raise TypeError(f"{op}: class indices must be integers, got dtype {data.dtype}")
     classes = scores.shape[1] if scores.ndim > 1 else scores.shape[0]
-    outside = (data < 0) | (data >= classes)
-    if outside.any():
+    if data.size and (np.minimum.reduce(data, axis=None) < 0 or np.maximum.reduce(data, axis=None) >= classes):
+        outside = (data < 0) | (data >= classes)
         raise ValueError(f"{op}: class index {data[outside].ravel()[0]} out of range for {classes} classes")
     return data.astype(np.intp, copy=False)
 
@@ -391,6 +397,14 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     if log_probs.ndim == 0:
         raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d tensor")
     index = _class_indices("nll_loss", target, log_probs, "log_probs")
+    return _nll(log_probs, index, reduction)
+
+
+def _nll(log_probs: Tensor, index: np.ndarray, reduction: str) -> Tensor:
+    """-log_probs at the class indices, reduced; (N, C) inputs take the one-op form (as torch's NLLLoss)."""
+    _check_reduction("nll_loss", reduction)
+    if log_probs.ndim == 2 and reduction != "none":
+        return log_probs.nll_loss(index, reduction)
     return _reduce("nll_loss", -_pick(log_probs, index), reduction)
 
 
@@ -398,6 +412,8 @@ def _pick(scores: Tensor, index: np.ndarray) -> Tensor:
     """scores[n, index[n, ...], ...]: one entry along the class axis (1, or 0 for a 1-D input) per position."""
     if scores.ndim == 1:
         return scores[index]
+    if index.ndim == 1:
+        return scores[np.arange(len(index)), index]
     grid = np.indices(index.shape, sparse=True)
     return scores[(grid[0], index) + tuple(grid[1:])]
 
@@ -422,5 +438,5 @@ def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: target has shape {data.shape} with integer dtype but logits have shape "
                          f"{logits.shape}; expected class indices of shape {logits.shape[:1] + logits.shape[2:]}, "
                          f"or one-hot / probabilities as floats of shape {logits.shape}")
-    index = _class_indices("cross_entropy", target, logits, "logits")
-    return _reduce("cross_entropy", -_pick(log_probs, index), reduction)
+    _check_reduction("cross_entropy", reduction)
+    return _nll(log_probs, _class_indices("cross_entropy", target, logits, "logits"), reduction)

@@ -66,8 +66,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features} -> {self.out_features}): expected input with last "
                              f"dimension {self.in_features}, got shape {x.shape}")
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from autograd import Tensor, Value, enable_grad, no_grad
+from autograd.ops import buffers
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "LRScheduler", "StepLR", "ExponentialLR"]
 
@@ -311,8 +312,8 @@ class SGD(Optimizer):
         if owned:
             g *= self.lr
             data -= g
-        else:
-            data -= self.lr * g
+        else:  # lr * g into a reused buffer: no fresh parameter-sized temporary per step
+            data -= np.multiply(g, self.lr, out=buffers.empty(g.shape, g.dtype, g))
 
 
 class Adagrad(Optimizer):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import _DEFAULT_FLOAT as _FLOAT
 from ..tensor import Tensor, _operand, _result
-from . import raw
+from . import buffers, owned, raw
 
 METHODS = [
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
@@ -23,10 +23,20 @@ OPERATORS = {
 }
 
 
+_ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)
+
+
 def _binary(op: str, forward, a, b):
-    """Run a broadcasting forward, naming the op and both shapes if they do not broadcast."""
+    """Run a broadcasting forward, naming the op and both shapes if they do not broadcast; a big
+    result goes to a reused buffer, laid out as the operand of its shape."""
+    x, y = a.data, b.data
     try:
-        return forward(a.data, b.data)
+        if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f" or \
+                max(x.nbytes, y.nbytes) < buffers.MIN_BYTES:
+            return forward(x, y)
+        shape = x.shape if x.shape == y.shape else np.broadcast_shapes(x.shape, y.shape)
+        like = x if x.shape == shape else y if y.shape == shape else None
+        return forward(x, y, out=buffers.empty(shape, x.dtype, like))
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
@@ -144,7 +154,17 @@ def sigmoid(a: Tensor) -> Tensor:
 
 def relu(a: Tensor) -> Tensor:
     """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
-    return _result(np.maximum(a.data, 0), (a,), lambda g, out, x: (g * (raw(x) > 0),), "relu")
+    x = a.data
+    data = np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype, x)) if x.dtype.kind == "f" else np.maximum(x, 0)
+
+    def backward(g, out, x):
+        if isinstance(g, Tensor):
+            return (g * (raw(x) > 0),)
+        passes = np.greater(x, 0, out=buffers.empty(x.shape, bool, x))
+        into = g if owned(g) else buffers.empty(g.shape, g.dtype, g)  # asked first: a pending call holds g
+        return (np.multiply(g, passes, out=into),)
+
+    return _result(data, (a,), backward, "relu")
 
 
 def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:

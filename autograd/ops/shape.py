@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor, _operand, _result
-from . import raw
+from . import buffers, raw
 
 METHODS = ["reshape", "transpose", "T", "permute", "swapaxes", "flatten", "broadcast_to", "expand",
            "unsqueeze", "squeeze", "pad", "split"]
@@ -36,7 +36,7 @@ def _shape_args(shape: tuple) -> tuple:
 
 def _reshaped(a: Tensor, shape: tuple, op: str) -> Tensor:
     try:
-        data = a.data.reshape(shape)
+        data = buffers.reshape(a.data, shape)
     except ValueError:
         raise ValueError(f"{op}: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
                          f"into shape {shape}") from None

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Tensor, _result
+from . import buffers
 
 METHODS = ["unfold", "fold"]
 
@@ -53,19 +54,27 @@ def _windows(size, kernel_size, stride, padding, dilation) -> _Windows:
     return _Windows(tuple(size), kernel, stride, padding, dilation, out)
 
 
+def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """x zero-padded on its last two axes, laid out in memory as x (so the copy runs along memory)."""
+    h, w = x.shape[-2:]
+    padded = buffers.empty(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x.dtype, like=x)
+    padded[..., :ph, :] = padded[..., ph + h:, :] = 0
+    padded[..., ph:ph + h, :pw] = padded[..., ph:ph + h, pw + w:] = 0
+    padded[..., ph:ph + h, pw:pw + w] = x
+    return padded
+
+
 def _unfold_array(x: np.ndarray, w: _Windows) -> np.ndarray:
     (ph, pw), (dh, dw), (sh, sw) = w.padding, w.dilation, w.stride
     if ph or pw:
-        padded = np.zeros(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), dtype=x.dtype)
-        padded[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
-        x = padded
+        x = _pad(x, ph, pw)
     span = (dh * (w.kernel[0] - 1) + 1, dw * (w.kernel[1] - 1) + 1)
     return sliding_window_view(x, span, axis=(-2, -1))[..., ::sh, ::sw, ::dh, ::dw]
 
 
 def _fold_array(cols: np.ndarray, w: _Windows) -> np.ndarray:
     (h, wd), (ph, pw), (dh, dw), (sh, sw), (oh, ow) = w.size, w.padding, w.dilation, w.stride, w.out
-    image = np.zeros(cols.shape[:-4] + (h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
+    image = buffers.zeros(cols.shape[:-4] + (h + 2 * ph, wd + 2 * pw), cols.dtype, like=cols[..., 0, 0])
     for i in range(w.kernel[0]):  # a loop over kernel offsets; each adds one strided slice of all windows
         for j in range(w.kernel[1]):
             image[..., i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[..., i, j]

@@ -1,7 +1,8 @@
 """Hand-written NumPy forward and backward: the limit an engine on NumPy can approach.
 
-The same arrays in the same layout as the chainrule adapters (NCHW, im2col from a window view), with
-no graph: every gradient is written out. It also gives the float64 reference for the scalar MLP.
+The same work as the engines (float32, one im2col copy and one product per convolution, in the
+layout chainrule uses), with no graph: every gradient is written out, in place where an array is
+fresh. It also gives the float64 reference for the scalar MLP.
 """
 
 from __future__ import annotations
@@ -26,92 +27,112 @@ def _cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 def _sgd(params: dict, grads: dict, lr: float) -> None:
     for k, g in grads.items():
-        params[k] -= lr * g
+        g *= lr  # every gradient here is a fresh array: scale it in place
+        params[k] -= g
 
 
 def mlp_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
     p = {k: v.copy() for k, v in params.items()}
 
     def step() -> float:
-        h = x @ p["W1"].T + p["b1"]
+        h = x @ p["W1"].T
+        h += p["b1"]
         a = np.maximum(h, 0)
-        z = a @ p["W2"].T + p["b2"]
+        z = a @ p["W2"].T
+        z += p["b2"]
         loss, dz = _cross_entropy(z, y)
-        da = dz @ p["W2"]
-        dh = da * (h > 0)
+        dh = dz @ p["W2"]
+        dh *= h > 0
         _sgd(p, {"W2": dz.T @ a, "b2": dz.sum(0), "W1": dh.T @ x, "b1": dh.sum(0)}, lr)
         return loss
 
     return step
 
 
+# The CNN keeps activations channel-major, (C, N, H, W): the im2col columns are (C*9, N*H*W), so each
+# layer is one product W (out, C*9) @ columns with the pixels along its long axis, the bias a row
+# broadcast, and the next layer's windows read along memory.
+
 def _im2col(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> (N*H*W, C*9): every 3x3 window of the zero-padded input, one row per pixel."""
-    n, c, h, w = x.shape
-    padded = np.zeros((n, c, h + 2, w + 2), x.dtype)
+    """(C, N, H, W) -> (C*9, N*H*W): every 3x3 window of the zero-padded input, one column per pixel."""
+    c, n, h, w = x.shape
+    padded = np.zeros((c, n, h + 2, w + 2), x.dtype)
     padded[:, :, 1:-1, 1:-1] = x
-    windows = sliding_window_view(padded, (3, 3), axis=(2, 3))  # (N, C, H, W, 3, 3)
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * 9)
+    windows = sliding_window_view(padded, (3, 3), axis=(2, 3))  # (C, N, H, W, 3, 3)
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * 9, n * h * w)
 
 
 def _col2im(cols: np.ndarray, shape: tuple) -> np.ndarray:
     """The adjoint of _im2col: add every window's gradient back where the window came from."""
-    n, c, h, w = shape
-    windows = cols.reshape(n, h, w, c, 3, 3).transpose(0, 3, 1, 2, 4, 5)
-    padded = np.zeros((n, c, h + 2, w + 2), cols.dtype)
+    c, n, h, w = shape
+    windows = cols.reshape(c, 3, 3, n, h, w)
+    padded = np.zeros((c, n, h + 2, w + 2), cols.dtype)
     for i in range(3):
         for j in range(3):
-            padded[:, :, i:i + h, j:j + w] += windows[..., i, j]
+            padded[:, :, i:i + h, j:j + w] += windows[:, i, j]
     return padded[:, :, 1:-1, 1:-1]
 
 
 def _conv_forward(x, K, c):
-    n, _, h, w = x.shape
+    """x (C, N, H, W) -> (out, N, H, W) and the columns the gradients need."""
+    _, n, h, w = x.shape
     cols = _im2col(x)
-    y = cols @ K.reshape(len(K), -1).T + c
-    return y.reshape(n, h, w, len(K)).transpose(0, 3, 1, 2), cols
+    y = K.reshape(len(K), -1) @ cols
+    y += c[:, None]
+    return y.reshape(len(K), n, h, w), cols
 
 
 def _conv_backward(dy, cols, K, x_shape, need_input: bool):
     """Gradients of the kernel, the bias and (if needed) the input of _conv_forward."""
-    dy = dy.transpose(0, 2, 3, 1).reshape(-1, len(K))
-    dK = (dy.T @ cols).reshape(K.shape)
-    dx = _col2im(dy @ K.reshape(len(K), -1), x_shape) if need_input else None
-    return dK, dy.sum(0), dx
+    dy = dy.reshape(len(K), -1)
+    dK = (cols @ dy.T).T.reshape(K.shape)  # as the engine: OpenBLAS is faster this way round than dy @ cols.T
+    dx = _col2im(K.reshape(len(K), -1).T @ dy, x_shape) if need_input else None
+    return dK, dy.sum(1), dx
+
+
+def _tiles(x):
+    """The four views of (C, N, H, W) that hold each 2x2 window's corners."""
+    c, n, h, w = x.shape
+    t = x.reshape(c, n, h // 2, 2, w // 2, 2)
+    return [t[:, :, :, i, :, j] for i in range(2) for j in range(2)]
 
 
 def _pool_forward(x):
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    a, b, c, d = _tiles(x)
+    return np.maximum(np.maximum(a, b), np.maximum(c, d))
 
 
 def _pool_backward(dp, x, p):
-    """Route each pooled gradient to the window's maximum (after a ReLU, ties only happen at 0,
-    where the ReLU's gradient is 0 anyway)."""
-    n, c, h, w = x.shape
-    windows = x.reshape(n, c, h // 2, 2, w // 2, 2)
-    winners = windows == p[:, :, :, None, :, None]
-    return (winners * dp[:, :, :, None, :, None]).reshape(x.shape)
+    """Route each pooled gradient to its window's maximum. After a ReLU, ties only happen at 0, where
+    the ReLU's gradient is 0 anyway, so every tied corner may get it (no split needed)."""
+    dx = np.empty_like(x)
+    for d, t in zip(_tiles(dx), _tiles(x)):
+        np.multiply(t == p, dp, out=d)
+    return dx
 
 
 def cnn_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
     p = {k: v.copy() for k, v in params.items()}
+    images = x.transpose(1, 0, 2, 3)  # (1, N, 28, 28): channel-major (a view, as there is one channel)
 
     def step() -> float:
-        c1, cols1 = _conv_forward(x, p["K1"], p["c1"])
+        c1, cols1 = _conv_forward(images, p["K1"], p["c1"])
         r1 = np.maximum(c1, 0)
         p1 = _pool_forward(r1)
         c2, cols2 = _conv_forward(p1, p["K2"], p["c2"])
         r2 = np.maximum(c2, 0)
         p2 = _pool_forward(r2)
-        f = p2.reshape(len(x), -1)
-        z = f @ p["W"].T + p["b"]
+        f = p2.transpose(1, 0, 2, 3).reshape(len(x), -1)  # flatten in torch's (C, H, W) order
+        z = f @ p["W"].T
+        z += p["b"]
         loss, dz = _cross_entropy(z, y)
-        dp2 = (dz @ p["W"]).reshape(p2.shape)
-        dc2 = _pool_backward(dp2, r2, p2) * (c2 > 0)
+        dp2 = (dz @ p["W"]).reshape(p2.shape[1], p2.shape[0], *p2.shape[2:]).transpose(1, 0, 2, 3)
+        dc2 = _pool_backward(dp2, r2, p2)
+        dc2 *= c2 > 0
         dK2, dc2b, dp1 = _conv_backward(dc2, cols2, p["K2"], p1.shape, need_input=True)
-        dc1 = _pool_backward(dp1, r1, p1) * (c1 > 0)
-        dK1, dc1b, _ = _conv_backward(dc1, cols1, p["K1"], x.shape, need_input=False)
+        dc1 = _pool_backward(dp1, r1, p1)
+        dc1 *= c1 > 0
+        dK1, dc1b, _ = _conv_backward(dc1, cols1, p["K1"], images.shape, need_input=False)
         grads = {"W": dz.T @ f, "b": dz.sum(0), "K2": dK2, "c2": dc2b, "K1": dK1, "c1": dc1b}
         _sgd(p, grads, lr)
         return loss

@@ -246,6 +246,48 @@ def test_unfold_errors(call, pattern):
 
 
 # --- parity with PyTorch ----------------------------------------------------------------------
+# --- linear: x @ W.T + b as one op -----------------------------------------------------------------
+LINEAR_SHAPES = [(3, 4), (4,), (2, 3, 4)]
+
+
+@pytest.mark.parametrize("x_shape", LINEAR_SHAPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_the_composition_and_gradchecks(x_shape, bias):
+    x, w, b = leaf(*x_shape, seed=1), leaf(5, 4, seed=2), leaf(5, seed=3)
+    args = (x, w, b) if bias else (x, w)
+    out = x.linear(*args[1:])
+    np.testing.assert_allclose(out.data, x.data @ w.data.T + (b.data if bias else 0), rtol=1e-12)
+    assert out.op == "linear" and out.parents == args
+    assert gradcheck(lambda *a: a[0].linear(*a[1:]), *args)
+    second_order_matches(lambda *a: a[0].linear(*a[1:]), *args)
+
+
+def test_linear_weight_gradient_owns_its_memory_and_skips_unneeded_gradients():
+    x = Tensor(np.ones((8, 4), np.float32))
+    w = Tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    out = x.linear(w, b)
+    assert out.dtype == np.float32
+    out.backward(gradient=np.ones((8, 3), np.float32))
+    assert x.grad is None and w.grad.dtype == np.float32 and w.grad.flags.c_contiguous and w.grad.base is None
+    assert np.all(w.grad == 8.0) and np.all(b.grad == 8.0)
+
+
+def test_linear_shape_errors():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) does not match weight of shape \(5, 4\)"):
+        leaf(2, 3).linear(leaf(5, 4))
+    with pytest.raises(ValueError, match=r"linear: bias must have shape \(5,\)"):
+        leaf(2, 4).linear(leaf(5, 4), leaf(4))
+
+
+def test_transposed_operand_gets_its_gradient_in_its_own_layout():
+    x, w = leaf(6, 4, seed=1), leaf(5, 4, seed=2)
+    (x @ w.T).backward(gradient=np.ones((6, 5)))
+    np.testing.assert_allclose(w.grad, np.ones((5, 6)) @ x.data)
+    np.testing.assert_allclose(x.grad, np.ones((6, 5)) @ w.data)
+    assert w.grad.flags.c_contiguous
+
+
 torch = pytest.importorskip("torch")
 
 
@@ -292,3 +334,10 @@ def test_conv2d_from_unfold_and_matmul_matches_torch():
         return out.reshape(n, oh, ow, 4).permute(0, 3, 1, 2)
 
     assert_parity(ours, lambda x, w: torch.nn.functional.conv2d(x, w, stride=2, padding=1), x, w)
+
+
+@pytest.mark.parametrize("x_shape", LINEAR_SHAPES)
+def test_linear_torch_parity(x_shape):
+    rng = np.random.default_rng(7)
+    assert_parity(lambda x, w, b: x.linear(w, b), torch.nn.functional.linear,
+                  rng.standard_normal(x_shape), rng.standard_normal((5, 4)), rng.standard_normal(5))

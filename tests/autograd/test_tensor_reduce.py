@@ -258,3 +258,58 @@ def test_second_order_parity_with_torch():
         (tg * torch.tensor(v)).sum().backward()
         np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-6, atol=1e-12, err_msg=name)
+
+
+# --- max / min over a few positions of big arrays (pooling tiles): done view by view -------------------
+TILE_CASES = [((4, 8, 6, 2, 6, 2), (3, 5)), ((300, 10), (1,)), ((40, 3, 3, 20), (1, 2))]
+
+
+@pytest.mark.parametrize("shape, axes", TILE_CASES)
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("layout", ["C", "moved"])
+def test_max_min_over_small_axes_of_big_arrays_keep_ties_and_nan(shape, axes, op, keepdims, layout):
+    from autograd.ops import reduce
+
+    data = np.random.default_rng(0).integers(0, 3, shape).astype(np.float64)  # many ties
+    data.ravel()[5] = np.nan
+    if layout == "C":
+        assert reduce._slices(data, axes) is not None  # the view-by-view path is the one under test
+    else:  # the same values with the first axis innermost in memory (either path may be taken)
+        data = np.moveaxis(np.ascontiguousarray(np.moveaxis(data, 0, -1)), -1, 0)
+    x = Tensor(data, requires_grad=True)
+    y = getattr(x, op)(axis=axes, keepdims=keepdims)
+    g = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(gradient=g)
+    expected = NUMPY[op](data, axis=axes, keepdims=True)
+    np.testing.assert_array_equal(y.data, expected if keepdims else expected.reshape(y.shape))
+    with np.errstate(invalid="ignore"):
+        winners = data == expected
+        share = winners / winners.sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(x.grad, g.reshape(expected.shape) * share, equal_nan=True)
+
+
+def test_max_over_pooling_tiles_gradcheck_and_second_order():
+    x = Tensor(_x((4, 8, 6, 2, 6, 2), seed=2), requires_grad=True)
+    assert gradcheck(lambda x: x.max(axis=(3, 5)), x)
+    (gx,) = grad((x.max(axis=(3, 5)) ** 2).sum(), x, create_graph=True)
+    gx.sum().backward()
+    winners = x.data == x.data.max(axis=(3, 5), keepdims=True)
+    np.testing.assert_allclose(x.grad, 2 * winners)
+
+
+# --- nll_loss: -mean of the picked log-probabilities, one op ---------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_nll_loss_is_the_composition(reduction):
+    logp = Tensor(_x((5, 4), seed=3), requires_grad=True)
+    index = np.array([0, 3, 3, 1, 2])
+    out = logp.nll_loss(index, reduction)
+    picked = logp.data[np.arange(5), index]
+    assert out.item() == pytest.approx(-(picked.mean() if reduction == "mean" else picked.sum()), rel=1e-12)
+    assert gradcheck(lambda t: t.nll_loss(index, reduction), logp)
+    (g,) = grad(out * out, logp, create_graph=True)  # second order through the op
+    g.sum().backward()  # d/dlogp sum(2 out s onehot) = 2 s^2 N at each picked entry, s = -1/N or -1
+    s = -1 / 5 if reduction == "mean" else -1.0
+    expected = np.zeros((5, 4))
+    expected[np.arange(5), index] = 2 * s * s * 5
+    np.testing.assert_allclose(logp.grad, expected, rtol=1e-12)

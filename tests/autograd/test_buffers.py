@@ -1,0 +1,89 @@
+"""The reused buffers behind big op results: never handed out while any array refers to them."""
+
+import numpy as np
+import pytest
+
+from autograd import Tensor
+from autograd.ops import buffers
+
+BIG = (512, 512)  # 1 MiB of float32: above buffers.MIN_BYTES
+
+
+@pytest.fixture(autouse=True)
+def idle_pool():
+    buffers.release()
+    yield
+    buffers.release()
+
+
+def test_a_block_is_reused_only_once_nothing_refers_to_it():
+    a = buffers.empty(BIG, np.float32)
+    a.fill(1)
+    view = a[10:20].T  # a view of a view still holds the block
+    del a
+    b = buffers.empty(BIG, np.float32)
+    assert not np.shares_memory(b, view) and np.all(view == 1)
+    blocks = len(buffers._blocks[b.nbytes])
+    del view  # the first block is idle now
+    c = buffers.empty(BIG, np.float32)
+    assert not np.shares_memory(c, b) and len(buffers._blocks[b.nbytes]) == blocks  # reused, not new
+
+
+def test_small_arrays_come_from_numpy_and_layout_follows_like():
+    assert buffers.empty((4, 4), np.float32).base is None
+    like = np.zeros((8, 256, 64), np.float32).transpose(1, 0, 2)  # axis 1 outermost in memory
+    out = buffers.empty(like.shape, np.float32, like)
+    assert out.shape == like.shape and out.strides == like.strides
+    assert buffers.zeros((300, 300), np.float64).sum() == 0
+
+
+def test_results_in_reused_buffers_stay_correct_across_steps():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((600, 600)).astype(np.float32), requires_grad=True)
+    kept = []
+    for _ in range(3):
+        x = Tensor(rng.standard_normal((600, 600)).astype(np.float32))
+        h = (x @ w).relu()
+        kept.append((h, np.maximum(x.data @ w.data, 0)))  # a live result must never be overwritten
+        (h * h).sum().backward()
+        assert w.grad.base is None  # a leaf's .grad owns its memory, never a reused block
+        w.grad = None
+    for h, expected in kept:
+        np.testing.assert_allclose(h.data, expected, rtol=1e-5)
+
+
+def test_idle_blocks_beyond_capacity_are_released(monkeypatch):
+    start = buffers._held  # blocks other tests still use
+    monkeypatch.setattr(buffers, "CAPACITY", start + (3 << 20))
+    for _ in range(6):
+        buffers.empty(BIG, np.float32)  # each is idle as soon as it is dropped
+        buffers.empty((1024, 1024), np.float32)  # 4 MiB: over capacity, so idle ones go
+    assert buffers._held - start <= 5 << 20
+
+
+def test_relu_writes_its_gradient_in_place_only_into_arrays_nobody_else_holds():
+    from autograd import trace_backward
+    from autograd.ops import owned
+
+    def closure(g):
+        return owned(g)
+
+    def core(make):  # the core's loop holds the upstream gradient in one local
+        g = make()
+        return closure(g)
+
+    assert core(lambda: np.ones((600, 600), np.float32)) and core(lambda: buffers.empty(BIG, np.float32))
+    held = np.ones((600, 600), np.float32)
+    assert not core(lambda: held) and not core(lambda: held[:10])
+    assert not core(lambda: np.broadcast_to(np.ones(3), (3, 3)))
+    seed = np.ones((2, 600), np.float32)
+    x = Tensor(np.linspace(-1, 1, 1200, dtype=np.float32).reshape(2, 600), requires_grad=True)
+    r = x.relu()
+    r.retain_grad()
+    (r * 3.0).backward(gradient=seed)
+    assert np.all(r.grad == 3) and np.all(seed == 1)  # neither the kept .grad nor the caller's seed changed
+    np.testing.assert_array_equal(x.grad, 3 * (x.data > 0))
+    y = x.relu() * 2.0
+    trace = trace_backward(y, gradient=seed, show=False)
+    upstream = next(s["upstream"] for s in trace.steps if s["op"] == "relu")
+    assert np.all(upstream == 2)  # a trace keeps the upstream gradient as it was
