@@ -283,8 +283,8 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     order = topological_order(roots)
     fit = type(roots[0])._fit_grad
     trace, anomaly = _mode.trace, _mode.anomaly
-    if not create_graph and inputs is None and trace is None and anomaly is None:
-        (_scalar_backward if fit is None else _tensor_backward)(order, roots, seeds, retain_graph)
+    if fit is None and not create_graph and inputs is None and trace is None and anomaly is None:
+        _scalar_backward(order, roots, seeds, retain_graph)
         return {}
     for node in order:
         node._g = None
@@ -327,6 +327,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                     contribution = fit(parent, contribution)
                 previous = parent._g
                 parent._g = contribution if previous is None else previous + contribution
+            grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)
     return found
 
 
@@ -357,44 +358,6 @@ def _scalar_backward(order: list, roots, seeds, retain_graph: bool) -> None:
         else:
             a = parents[0]
             a._g += backward(g, node.data, a.data)[0]
-
-
-def _tensor_backward(order: list, roots, seeds, retain_graph: bool) -> None:
-    """The same walk specialised for a plain backward of Tensors (no trace, anomaly, create_graph or
-    inputs): closures get the raw arrays, and a contribution is fitted only if its shape or dtype is off."""
-    for node in order:
-        node._g = None
-    for root, seed in zip(roots, seeds):
-        root._g = seed if root._g is None else root._g + seed
-    with set_grad_enabled(False):
-        for node in reversed(order):
-            g = node._g
-            if g is None:
-                continue
-            node._g = None
-            parents = node.parents
-            if not parents or node.retains_grad:
-                node._accumulate(g)
-                if not parents:
-                    continue
-            backward = node._backward
-            if not retain_graph:
-                node._backward = _released
-            if len(parents) == 1:
-                grads = backward(g, node.data, parents[0].data)
-            elif len(parents) == 2:
-                grads = backward(g, node.data, parents[0].data, parents[1].data)
-            else:
-                grads = backward(g, node.data, *[p.data for p in parents])
-            for parent, contribution in zip(parents, grads):
-                if contribution is None or not parent.requires_grad:
-                    continue
-                data = parent.data
-                if contribution.shape != data.shape or contribution.dtype != data.dtype:
-                    contribution = parent._fit_grad(contribution)
-                previous = parent._g
-                parent._g = contribution if previous is None else previous + contribution
-            grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)
 
 
 def _inspect(node, backward, g, grads, lift, trace, anomaly) -> None:
