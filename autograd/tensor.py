@@ -85,7 +85,7 @@ def _operand(x, like: "Tensor") -> "Tensor":
 class Tensor(Node):
     """An n-dimensional array with a gradient; ``.grad`` is an ndarray of the data's shape, or None."""
 
-    __slots__ = ("requires_grad", "retains_grad")
+    __slots__ = ("parents", "requires_grad", "retains_grad")
     __array_ufunc__ = None  # NumPy defers to Tensor's reflected operators: array * Tensor is a Tensor
     __hash__ = Node.__hash__  # identity: Tensors key the core's dicts even though == is elementwise
 

@@ -28,13 +28,15 @@ def _result(data: float, parents: tuple, backward, op: str) -> "Value":
     out.label = ""
     record = _mode.record
     if record:  # one assignment per slot: a tuple-unpacking assignment costs this hot path 15%
-        out.parents = parents
+        out._a = parents[0]
+        out._b = parents[1] if len(parents) == 2 else None
         out._backward = backward
         out.op = op
         if record is not True:
             record.forward(out)
     else:
-        out.parents = ()
+        out._a = None
+        out._b = None
         out._backward = None
         out.op = ""
     return out
@@ -152,7 +154,7 @@ def _MIN(g, out, a, b):  # min routes it to the smaller
 class Value(Node):
     """A scalar with a gradient. ``.data`` and ``.grad`` are floats; every node keeps its ``.grad``."""
 
-    __slots__ = ()
+    __slots__ = ("_a", "_b")  # the parents, None where absent: a Value holds no tuple (see Node)
     requires_grad = True
     retains_grad = True
     __array_ufunc__ = None  # so np.float64(3.0) * Value(2.0) defers to Value.__rmul__
@@ -168,10 +170,20 @@ class Value(Node):
                 raise TypeError(f"Value expects a real number, got {type(data).__name__}: {data!r}")
         self.data = data
         self.grad = 0.0
-        self.parents = ()
+        self._a = None
+        self._b = None
         self.op = ""
         self.label = label
         self._backward = None
+
+    @property
+    def parents(self) -> tuple:
+        """The inputs of the op that made this Value, in order (``a + a`` lists ``a`` twice)."""
+        a = self._a
+        if a is None:
+            return ()
+        b = self._b
+        return (a,) if b is None else (a, b)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
