@@ -140,3 +140,14 @@ def test_released_graphs_free_their_closures():
     y.backward()
     gc.collect()
     assert alive_before and ref() is None and x.grad == 2.0
+
+
+def test_the_renderer_loads_on_first_use_and_every_public_name_resolves():
+    import subprocess
+    import sys
+
+    code = ("import sys, autograd; assert 'graphviz' not in sys.modules; "
+            "from autograd import Exploded, explode, draw_graph; import autograd.viz; "
+            "assert callable(explode) and autograd.explode is explode and isinstance(Exploded, type); "
+            "assert all(hasattr(autograd, n) for n in autograd.__all__)")
+    subprocess.run([sys.executable, "-c", code], check=True)
