@@ -23,24 +23,11 @@ def count_nodes(root) -> int:
 
 def scalar_pass(weights: list, points: np.ndarray, targets: np.ndarray):
     """Forward and backward of the tanh MLP over all points; returns the loss Value."""
-    params = scalar_net.make_params(Value, weights)
-
-    def run():
-        loss = scalar_net.mlp_loss(Value, Value.tanh, params, points, targets)
-        loss.backward()
-        return loss
-
-    run.leaves = scalar_net.leaves(params)
-    return run
+    return scalar_net.scalar_pass(Value, Value.tanh, weights, points, targets)
 
 
 def chain_pass(depth: int, x0: float):
-    def run():
-        x = Value(x0)
-        y = scalar_net.chain(x, depth)
-        y.backward()
-        return x, y
-    return run
+    return scalar_net.chain_pass(Value, depth, x0)
 
 
 def _training_step(params: dict, forward, x: np.ndarray, y: np.ndarray, lr: float):

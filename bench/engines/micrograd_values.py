@@ -33,21 +33,8 @@ def count_nodes(root) -> int:
 
 
 def scalar_pass(weights: list, points: np.ndarray, targets: np.ndarray):
-    params = scalar_net.make_params(Value, weights)
-
-    def run():
-        loss = scalar_net.mlp_loss(Value, tanh, params, points, targets)
-        loss.backward()
-        return loss
-
-    run.leaves = scalar_net.leaves(params)
-    return run
+    return scalar_net.scalar_pass(Value, tanh, weights, points, targets)
 
 
 def chain_pass(depth: int, x0: float):
-    def run():
-        x = Value(x0)
-        y = scalar_net.chain(x, depth)
-        y.backward()
-        return x, y
-    return run
+    return scalar_net.chain_pass(Value, depth, x0)

@@ -40,6 +40,29 @@ def _neuron(row, bias, x):
     return act
 
 
+def scalar_pass(value, tanh, weights: list, points: np.ndarray, targets: np.ndarray):
+    """A callable running forward and backward of the tanh MLP over all points; ``.leaves`` in order."""
+    params = make_params(value, weights)
+
+    def run():
+        loss = mlp_loss(value, tanh, params, points, targets)
+        loss.backward()
+        return loss
+
+    run.leaves = leaves(params)
+    return run
+
+
+def chain_pass(value, depth: int, x0: float):
+    """A callable building the deep chain from a fresh leaf and differentiating it; returns (x, y)."""
+    def run():
+        x = value(x0)
+        y = chain(x, depth)
+        y.backward()
+        return x, y
+    return run
+
+
 def chain(x, depth: int):
     """x -> x * 1.0001 + 0.001, ``depth`` times."""
     for _ in range(depth):
