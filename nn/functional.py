@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd.ops.reduce import nll_loss as _fused_nll_loss
 
 __all__ = [
     "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax", "log_softmax",
@@ -404,7 +405,7 @@ def _nll(log_probs: Tensor, index: np.ndarray, reduction: str) -> Tensor:
     """-log_probs at the class indices, reduced; (N, C) inputs take the one-op form (as torch's NLLLoss)."""
     _check_reduction("nll_loss", reduction)
     if log_probs.ndim == 2 and reduction != "none":
-        return log_probs.nll_loss(index, reduction)
+        return _fused_nll_loss(log_probs, index, reduction)
     return _reduce("nll_loss", -_pick(log_probs, index), reduction)
 
 

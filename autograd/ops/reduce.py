@@ -18,7 +18,7 @@ from ..tensor import Tensor, _result
 from . import buffers, expand, raw
 from .elementwise import _float_data
 
-METHODS = ["sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax", "nll_loss"]
+METHODS = ["sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax"]  # nll_loss: nn's, below
 
 _UNSET = object()
 
@@ -235,10 +235,13 @@ def log_softmax(a: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
 
 def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
     """-mean (or -sum) of a[n, index[n]] for (N, C) log-probabilities and N class indices, as one op
-    (torch's nll_loss); the gradient is -1/N (or -1) at each picked entry, 0 elsewhere."""
+    (torch's nll_loss); the gradient is -1/N (or -1) at each picked entry, 0 elsewhere.
+
+    Not a Tensor method: ``nn.functional.nll_loss`` / ``cross_entropy`` check the shapes, the indices
+    and ``reduction`` and then call this. The mean of an empty batch is nan, as torch's."""
     rows = np.arange(len(index))
     picked = a.data[rows, index]
-    scale = -1 / len(index) if reduction == "mean" else -1.0
+    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
     data = np.multiply(np.add.reduce(picked), scale, dtype=picked.dtype)
 
     def backward(g, out, x):

@@ -540,3 +540,12 @@ def test_mse_delta_is_g_prime_times_h_minus_y():
     (0.5 * F.mse_loss(F.sigmoid(z), y, "sum")).backward()
     out = 1 / (1 + np.exp(-s))
     np.testing.assert_allclose(z.grad, out * (1 - out) * (out - y), atol=1e-12)
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_as_torch():
+    logits = Tensor(np.zeros((0, 5), np.float32), requires_grad=True)
+    loss = F.cross_entropy(logits, np.zeros(0, int))
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert logits.grad.shape == (0, 5)
+    assert F.cross_entropy(logits, np.zeros(0, int), reduction="sum").item() == 0.0
