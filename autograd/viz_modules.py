@@ -32,8 +32,7 @@ class ModuleCalls:
         outputs: dict = {}
         for call in range(len(self.module)):
             self._walk(call, order, index, owner, shared, outputs)
-            if self.out[call] not in self.inputs[call]:  # an identity call (returns its input) computes nothing
-                outputs.setdefault(self.out[call], call)
+            outputs.setdefault(self.out[call], call)  # Module.__call__ stamps no call that returns its input
         for i, claimants in shared.items():
             owner[i] = self._common_ancestor(claimants)
         self.owner = owner

@@ -37,12 +37,15 @@ class Module:
                 replaced = hook(self, args, out)
                 if replaced is not None:
                     out = replaced
-        if isinstance(out, Node):
+        if isinstance(out, Node) and out.parents:
             # Nodes passed in lists (the scalar layers' inputs) or by keyword are inputs too.
             given = [*args, *kwargs.values()]
             inputs = tuple(a for arg in given for a in (arg if isinstance(arg, (list, tuple)) else (arg,))
                            if isinstance(a, Node))
-            out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
+            # A call that hands back an input (Identity, Dropout in eval) computed nothing: no stamp, so
+            # a node passed through such calls again and again does not collect them.
+            if all(out is not a for a in inputs):
+                out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
         return out
 
     def register_forward_hook(self, hook) -> "HookHandle":

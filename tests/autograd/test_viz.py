@@ -419,7 +419,7 @@ def test_a_shared_layer_keeps_its_weight_in_the_enclosing_cluster_and_identity_d
     out = model(Tensor.randn(2, 3, seed=0)).sum()
     out.backward()
     source = draw_graph(out, collapse="module").source
-    sequential = cluster_body(source, "cluster_m4")  # call 3 is the Identity, which computes nothing
+    sequential = cluster_body(source, "cluster_m3")  # the Identity returned its input: no call, no box
     weight = re.search(r'\t\t(v\d+) \[label="\{ 0\.weight\\n\(3, 3\) float32', sequential).group(1)
     assert {head for tail, head, _ in edges(source) if tail == weight} == {"m0", "m2"}
     assert "Identity" not in source and "3 module calls collapsed into boxes" in source

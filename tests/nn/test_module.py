@@ -154,3 +154,12 @@ def test_module_outputs_remember_their_calls_innermost_first():
     out = model(x)
     assert [m for m, _ in out._calls] == [second, model]
     assert out._calls[1][1] == (x,) and out.parents[0]._calls[0][0] is first
+
+
+def test_a_call_that_returns_its_input_leaves_no_stamp():
+    x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    h = x * 2
+    identity, dropout = nn.Identity(), nn.Dropout(0.5).eval()
+    for _ in range(3):
+        assert identity(h) is h and dropout(h) is h
+    assert getattr(h, "_calls", ()) == () and getattr(x, "_calls", ()) == ()
