@@ -44,7 +44,7 @@ def sum_to_shape(g, shape: tuple):
         return g
     lead = g.ndim - len(shape)
     if lead:
-        g = g.sum(axis=tuple(range(lead)))
+        g = g.sum(axis=tuple(range(lead))) if isinstance(g, Tensor) else np.add.reduce(g, axis=tuple(range(lead)))
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if ones:
         g = g.sum(axis=ones, keepdims=True)

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd.ops.reduce import cross_entropy as _fused_cross_entropy
 from autograd.ops.reduce import nll_loss as _fused_nll_loss
 
 __all__ = [
@@ -143,7 +144,7 @@ def log_softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
 
 def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias for weight (out_features, in_features), as torch: one op, no transposed copy."""
-    return _as_tensor(x).linear(weight, bias)
+    return (x if isinstance(x, Tensor) else Tensor(x)).linear(weight, bias)
 
 
 def _image_batch(op: str, x: Tensor) -> tuple[Tensor, bool]:
@@ -386,7 +387,12 @@ def _class_indices(op: str, target, scores: Tensor, noun: str) -> np.ndarray:
     elif data.dtype.kind not in "iub":
         raise TypeError(f"{op}: class indices must be integers, got dtype {data.dtype}")
     classes = scores.shape[1] if scores.ndim > 1 else scores.shape[0]
-    if data.size and (np.minimum.reduce(data, axis=None) < 0 or np.maximum.reduce(data, axis=None) >= classes):
+    if data.dtype.kind == "i" and data.itemsize >= 4:  # seen as unsigned, a negative index is >= 2**31:
+        data_range = data.view(data.dtype.str.replace("i", "u"))  # one pass checks both ends
+        bad = data.size and np.maximum.reduce(data_range, axis=None) >= classes
+    else:
+        bad = data.size and (np.minimum.reduce(data, axis=None) < 0 or np.maximum.reduce(data, axis=None) >= classes)
+    if bad:
         outside = (data < 0) | (data >= classes)
         raise ValueError(f"{op}: class index {data[outside].ravel()[0]} out of range for {classes} classes")
     return data.astype(np.intp, copy=False)
@@ -430,14 +436,16 @@ def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
     if logits.ndim == 0:
         raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
     axis = 1 if logits.ndim > 1 else 0
-    log_probs = logits.log_softmax(axis=axis)
     data = target.data if isinstance(target, Tensor) else np.asarray(target)
     if data.dtype.kind == "f" and data.shape == logits.shape:
         probs = _target("cross_entropy", target, logits, "logits")
-        return _reduce("cross_entropy", -(log_probs * probs).sum(axis=axis), reduction)
+        return _reduce("cross_entropy", -(logits.log_softmax(axis=axis) * probs).sum(axis=axis), reduction)
     if data.dtype.kind in "iu" and data.shape == logits.shape and logits.ndim > 1:
         raise ValueError(f"cross_entropy: target has shape {data.shape} with integer dtype but logits have shape "
                          f"{logits.shape}; expected class indices of shape {logits.shape[:1] + logits.shape[2:]}, "
                          f"or one-hot / probabilities as floats of shape {logits.shape}")
     _check_reduction("cross_entropy", reduction)
-    return _nll(log_probs, _class_indices("cross_entropy", target, logits, "logits"), reduction)
+    index = _class_indices("cross_entropy", target, logits, "logits")
+    if logits.ndim == 2 and reduction != "none":
+        return _fused_cross_entropy(logits, index, reduction)  # the usual case: one op, "dz = p - y"
+    return _nll(logits.log_softmax(axis=axis), index, reduction)

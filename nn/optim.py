@@ -312,8 +312,10 @@ class SGD(Optimizer):
         if owned:
             g *= self.lr
             data -= g
-        else:  # lr * g into a reused buffer: no fresh parameter-sized temporary per step
+        elif g.nbytes >= buffers.MIN_BYTES:  # lr * g into a reused buffer: no fresh big temporary per step
             data -= np.multiply(g, self.lr, out=buffers.empty(g.shape, g.dtype, g))
+        else:
+            data -= g * self.lr
 
 
 class Adagrad(Optimizer):

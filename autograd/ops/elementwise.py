@@ -155,11 +155,15 @@ def sigmoid(a: Tensor) -> Tensor:
 def relu(a: Tensor) -> Tensor:
     """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
     x = a.data
-    data = np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype, x)) if x.dtype.kind == "f" else np.maximum(x, 0)
+    big = x.nbytes >= buffers.MIN_BYTES  # small arrays: malloc keeps them, NumPy's own allocation is faster
+    data = np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype, x)) if big and x.dtype.kind == "f" else \
+        np.maximum(x, 0)
 
     def backward(g, out, x):
         if isinstance(g, Tensor):
             return (g * (raw(x) > 0),)
+        if not big:
+            return (np.multiply(g, np.greater(x, 0)),)
         passes = np.greater(x, 0, out=buffers.empty(x.shape, bool, x))
         into = g if owned(g) else buffers.empty(g.shape, g.dtype, g)  # asked first: a pending call holds g
         return (np.multiply(g, passes, out=into),)

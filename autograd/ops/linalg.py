@@ -40,7 +40,7 @@ def _product(a, b, like, reuse: bool = False):
     if _transposed(like) or (like is not None and _transposed(b) and a.flags.c_contiguous
                              and a.shape[0] < b.shape[1] and a.shape[1] > 4 * b.shape[1]):
         return _product(b.T, a.T, None, reuse).T
-    if reuse and a.dtype == b.dtype:
+    if reuse and a.dtype == b.dtype and a.shape[0] * b.shape[1] * a.itemsize >= buffers.MIN_BYTES:
         return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), a.dtype))
     return a @ b
 
@@ -58,10 +58,11 @@ def _grad_right(g, x, y, reuse: bool = False):
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul; a product of two float matrices goes to a reused buffer."""
-    if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
+    """np.matmul; a big product of two float matrices goes to a reused buffer."""
+    if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" \
+            and a.shape[0] * b.shape[1] * a.itemsize >= buffers.MIN_BYTES:
         return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), a.dtype))
-    return np.asarray(np.matmul(a, b))
+    return np.asarray(a @ b)
 
 
 def matmul(a: Tensor, b) -> Tensor:
@@ -102,27 +103,35 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
     One node instead of three: the bias is added into the product in place and the weight's
     gradient comes out in the weight's own layout, so neither costs a copy of a weight-sized array.
     """
-    weight = _operand(weight, x)
-    bias = None if bias is None else _operand(bias, x)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
+    if not isinstance(weight, Tensor):
+        weight = _operand(weight, x)
+    if bias is not None and not isinstance(bias, Tensor):
+        bias = _operand(bias, x)
+    xs, ws = x.data.shape, weight.data.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws} "
                          "(expected weight (out_features, in_features) and input (..., in_features))")
-    if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},) for weight of shape {weight.shape}, "
-                         f"got {bias.shape}")
+    if bias is not None and bias.data.shape != ws[:1]:
+        raise ValueError(f"linear: bias must have shape ({ws[0]},) for weight of shape {ws}, "
+                         f"got {bias.data.shape}")
     data = _matmul(x.data, weight.data.T)
     if bias is not None:
-        if bias.data.dtype == data.dtype and data.ndim:
+        if bias.data.dtype == data.dtype:
             data += bias.data  # the product is a fresh array: no second one for the sum
         else:
             data = data + bias.data
     need_x, need_w, reuse_x = x.requires_grad, weight.requires_grad, bool(x.parents)
-    rows, features = weight.shape
+    rows, features = ws
+    flat = len(xs) == 2  # no batch axes to fold into rows
 
     def backward(g, out, x, w, b=None):
         gx = _product(g, w, None, reuse_x) if need_x else None
-        gw = g.reshape(-1, rows).T @ x.reshape(-1, features) if need_w else None
-        return (gx, gw) if b is None else (gx, gw, g)  # the core sums g over the batch axes for the bias
+        if not flat:
+            g, x = g.reshape(-1, rows), x.reshape(-1, features)
+        gw = g.T @ x if need_w else None
+        if b is None:
+            return gx, gw
+        return gx, gw, (g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0))
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return _result(data, parents, backward, "linear")

@@ -254,3 +254,33 @@ def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
         return (grad,)
 
     return _result(data, (a,), backward, "nll_loss")
+
+
+def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
+    """Softmax cross entropy of (N, C) logits and N class indices as one op: -mean (or -sum) of
+    log_softmax(a)[n, index[n]]; the gradient is (softmax(a) - one_hot) / N (or without the 1/N).
+
+    ``log_softmax`` then ``nll_loss`` in one node, as the lecture's "dz = p - y": the softmax kept
+    for the backward is the only array saved. Not a Tensor method: ``nn.functional.cross_entropy``
+    checks the shapes, the indices and ``reduction`` and then calls this."""
+    x = _float_data(a)
+    rows = np.arange(len(index))
+    shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
+    probs = np.exp(shifted)
+    total = np.add.reduce(probs, axis=1, keepdims=True)
+    picked = np.add.reduce(shifted[rows, index]) - np.add.reduce(np.log(total[:, 0]))
+    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
+    data = np.multiply(picked, scale, dtype=x.dtype)
+    probs /= total
+
+    def backward(g, out, x):
+        if isinstance(g, Tensor):  # create_graph: the same formula, recorded
+            picks = np.zeros(x.shape, x.dtype)
+            picks[rows, index] = 1
+            return ((x.softmax(axis=1) - picks) * (g * -scale),)
+        weight = g * -scale
+        grad = np.multiply(probs, weight, dtype=probs.dtype)
+        grad[rows, index] -= weight
+        return (grad,)
+
+    return _result(data, (a,), backward, "cross_entropy")

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import Tensor, grad, gradcheck
-from autograd.ops.reduce import nll_loss
+from autograd import Tensor, grad, gradcheck, gradgradcheck
+from autograd.ops.reduce import cross_entropy, nll_loss
 
 REDUCTIONS = ["sum", "mean", "max", "min", "var", "logsumexp"]
 AXES = [None, 0, -1, 1, (0, 2), (-1, -3), (2, 0, 1), ()]
@@ -314,3 +314,32 @@ def test_nll_loss_is_the_composition(reduction):
     expected = np.zeros((5, 4))
     expected[np.arange(5), index] = 2 * s * s * 5
     np.testing.assert_allclose(logp.grad, expected, rtol=1e-12)
+
+
+# --- cross_entropy: log_softmax and nll_loss in one op -----------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_is_log_softmax_then_nll_loss(reduction):
+    data, index = _x((6, 5), seed=4) * 3, np.array([0, 4, 4, 1, 2, 3])
+    logits, composed = Tensor(data, requires_grad=True), Tensor(data, requires_grad=True)
+    out = cross_entropy(logits, index, reduction)
+    reference = nll_loss(composed.log_softmax(axis=1), index, reduction)
+    assert out.op == "cross_entropy" and out.parents == (logits,)
+    assert out.item() == pytest.approx(reference.item(), rel=1e-13)
+    out.backward()
+    reference.backward()
+    np.testing.assert_allclose(logits.grad, composed.grad, rtol=1e-12, atol=1e-15)
+    p = np.exp(data) / np.exp(data).sum(1, keepdims=True)  # "dz = p - y", over N for the mean
+    onehot = np.eye(5)[index]
+    np.testing.assert_allclose(logits.grad, (p - onehot) / (6 if reduction == "mean" else 1), rtol=1e-12)
+    assert gradcheck(lambda t: cross_entropy(t, index, reduction), Tensor(data, requires_grad=True))
+    assert gradgradcheck(lambda t: cross_entropy(t, index, reduction), Tensor(data, requires_grad=True))
+
+
+def test_cross_entropy_op_keeps_float32_and_survives_huge_logits():
+    logits = Tensor(np.array([[1e4, 0.0, -1e4], [0.0, 0.0, 0.0]], np.float32), requires_grad=True)
+    out = cross_entropy(logits, np.array([1, 2]))
+    assert out.data.dtype == np.float32
+    assert out.item() == pytest.approx((1e4 + np.log(3)) / 2, rel=1e-6)
+    out.backward()
+    assert logits.grad.dtype == np.float32
+    np.testing.assert_allclose(logits.grad, [[0.5, -0.5, 0], [1 / 6, 1 / 6, -1 / 3]], atol=1e-7)

@@ -491,6 +491,17 @@ def test_cross_entropy_accepts_whole_float_indices():
     assert F.cross_entropy(logits, Tensor([1, 3, 0])).item() == expected  # Tensor([...]) is float32
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+def test_class_index_range_is_checked_for_every_integer_dtype(dtype):
+    logits = Tensor(np.zeros((3, 300)))  # more classes than an int8 / uint8 holds
+    assert F.cross_entropy(logits, np.array([0, 5, 100], dtype)).item() == pytest.approx(np.log(300))
+    with pytest.raises(ValueError, match=re.escape(f"class index {np.iinfo(dtype).max} out of range")):
+        F.cross_entropy(Tensor(np.zeros((3, 4))), np.array([0, np.iinfo(dtype).max, 1], dtype))
+    if np.iinfo(dtype).min < 0:
+        with pytest.raises(ValueError, match=re.escape("class index -1 out of range for 300 classes")):
+            F.cross_entropy(logits, np.array([0, -1, 1], dtype))
+
+
 def test_cross_entropy_errors_name_the_shapes_and_the_bad_index():
     logits = Tensor(np.zeros((4, 10)))
     with pytest.raises(ValueError, match=re.escape("cross_entropy: target has shape (3,) but logits have shape "
