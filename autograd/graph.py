@@ -251,16 +251,20 @@ class Node:
 def topological_order(roots) -> list:
     """Nodes reachable from ``roots``, every node after all its parents; iterative, no recursion."""
     order, visited = [], set()
-    stack = [(root, False) for root in roots]
+    stack = [(root, False) for root in roots]  # (node, expanded): a leaf is never pushed twice
     append, push, pop, seen, mark = order.append, stack.append, stack.pop, visited.__contains__, visited.add
     while stack:
         node, expanded = pop()
-        if expanded:
+        if expanded:  # every parent is in the order by now
             append(node)
         elif not seen(node):
             mark(node)
+            parents = node.parents
+            if not parents:
+                append(node)
+                continue
             push((node, True))
-            for parent in node.parents:
+            for parent in parents:
                 if not seen(parent):
                     push((parent, False))
     return order

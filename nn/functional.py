@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.ops.reduce import cross_entropy as _fused_cross_entropy
 from autograd.ops.reduce import nll_loss as _fused_nll_loss
+from autograd.ops.windows import conv2d as _conv2d
 
 __all__ = [
     "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax", "log_softmax",
@@ -166,12 +167,12 @@ def _unfold(op: str, x: Tensor, kernel, stride, padding, dilation=(1, 1)) -> Ten
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1) -> Tensor:
     """2-D cross-correlation of (N, C, H, W) with weight (out, C, kh, kw), as torch: out size (H + 2P - F) // S + 1.
 
-    One ``unfold`` view, one copy into columns (C*kh*kw, N*oh*ow) and one matmul with the flattened
-    weight: a single large product whose long axis is the pixels. The result is (N, out, oh, ow),
-    a permuted view of the channel-major product; the ops after it (relu, pooling, the next
-    unfold) keep that layout, so no layer copies an activation to reorder it.
+    One op: one copy of the windows into columns (C*kh*kw, oh*ow*N) and one matmul with the
+    flattened weight, a single large product whose long axis is the pixels. The result is an
+    (N, out, oh, ow) view of memory laid out (out, oh, ow, N); the ops after it (relu, pooling,
+    the next conv) keep that layout, so no layer copies an activation to reorder it.
     """
-    x = _as_tensor(x)
+    x, weight = _as_tensor(x), _as_tensor(weight)
     stride, padding = _pair(stride, "stride", "conv2d", 1), _pair(padding, "padding", "conv2d", 0)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
     if weight.ndim != 4:
@@ -186,13 +187,12 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape {weight.shape}, "
                          f"got {bias.shape}")
-    cols = _unfold("conv2d", batch, (kh, kw), stride, padding, dilation)  # (N, C, oh, ow, kh, kw), a view
-    oh, ow = cols.shape[2:4]
-    columns = cols.permute(1, 4, 5, 0, 2, 3).reshape(channels * kh * kw, n * oh * ow)
-    out = weight.reshape(out_channels, -1) @ columns
     if bias is not None:
-        out = out + bias.reshape(out_channels, 1)
-    out = out.reshape(out_channels, n, oh, ow).permute(1, 0, 2, 3)
+        bias = _as_tensor(bias)
+    try:
+        out = _conv2d(batch, weight, bias, stride, padding, dilation)
+    except ValueError as error:  # the kernel does not fit: say so under this op's name
+        raise ValueError(str(error).replace("unfold:", "conv2d:", 1)) from None
     return out.reshape(out.shape[1:]) if unbatched else out
 
 

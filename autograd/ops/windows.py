@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Tensor, _result
 from . import buffers
+from .linalg import _product
 
 METHODS = ["unfold", "fold"]
 
@@ -107,3 +108,82 @@ def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1
         raise ValueError(f"fold: expected windows of shape (..., {w.out[0]}, {w.out[1]}, {w.kernel[0]}, "
                          f"{w.kernel[1]}) for output size {w.size}, got shape {cols.shape}")
     return _folded(cols, w)
+
+
+# --- conv2d as one op -----------------------------------------------------------------------------------
+# Inside the op, images are laid out batch-innermost in memory: (C, H, W, N), seen by the user as
+# the usual (N, C, H, W) view. Every window offset of a channel is then one long run along memory,
+# (oh*ow*N for the im2col copy, ow*N per row for fold), and the pooling and ReLU after a conv read
+# N contiguous numbers per pixel, where an (N, C, H, W) layout gives NumPy inner loops of one row.
+
+def _batch_inner(shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised (N, C, H, W) array laid out in memory as (C, H, W, N)."""
+    n, c, h, w = shape
+    return buffers.empty((c, h, w, n), dtype).transpose(3, 0, 1, 2)
+
+
+def _columns(x: np.ndarray, w: _Windows, dtype) -> np.ndarray:
+    """im2col of (N, C, H, W) x: (C*kh*kw, oh*ow*N), rows by channel and kernel offset, columns by
+    pixel with the batch innermost, so the product's result is laid out as (O, oh, ow, N)."""
+    (ph, pw), (kh, kw), (oh, ow) = w.padding, w.kernel, w.out
+    n, c = x.shape[:2]
+    if ph or pw:
+        h, wd = x.shape[2:]
+        padded = _batch_inner((n, c, h + 2 * ph, wd + 2 * pw), x.dtype)
+        padded[:, :, :ph] = padded[:, :, ph + h:] = 0
+        padded[:, :, ph:ph + h, :pw] = padded[:, :, ph:ph + h, pw + wd:] = 0
+        padded[:, :, ph:ph + h, pw:pw + wd] = x
+        x = padded
+    windows = _unfold_array(x, w._replace(padding=(0, 0)))  # (N, C, oh, ow, kh, kw), a view
+    columns = buffers.empty((c, kh, kw, oh, ow, n), dtype)
+    np.copyto(columns, windows.transpose(1, 4, 5, 2, 3, 0))  # the one im2col copy
+    return columns.reshape(c * kh * kw, oh * ow * n)
+
+
+def _fold_columns(cols: np.ndarray, w: _Windows, n: int, c: int) -> np.ndarray:
+    """The adjoint of _columns: (C*kh*kw, oh*ow*N) added back into an (N, C, H, W) image."""
+    (h, wd), (ph, pw), (dh, dw), (sh, sw), (oh, ow), (kh, kw) = w.size, w.padding, w.dilation, w.stride, w.out, w.kernel
+    cols = cols.reshape(c, kh, kw, oh, ow, n)
+    image = buffers.zeros((c, h + 2 * ph, wd + 2 * pw, n), cols.dtype)
+    for i in range(kh):  # one add per kernel offset, each over runs of ow*N numbers
+        for j in range(kw):
+            image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j]
+    return image[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation) -> Tensor:
+    """Cross-correlation of (N, C, H, W) x with weight (O, C, kh, kw), plus bias, as one op: one im2col
+    copy and one matmul forward; d/dW = g cols^T, d/db = sum g, d/dx = fold(W^T g).
+
+    Not a Tensor method: ``nn.functional.conv2d`` checks the shapes first (stride, padding and
+    dilation are pairs of ints). The result is an (N, O, oh, ow) view of (O, oh, ow, N) memory."""
+    w = _windows(x.shape[-2:], weight.shape[-2:], stride, padding, dilation)
+    n, c = x.shape[:2]
+    out_channels = weight.shape[0]
+    dtype = np.result_type(x.data.dtype, weight.data.dtype)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+    columns = _columns(x.data, w, dtype)
+    kernel = weight.data.reshape(out_channels, -1).astype(dtype, copy=False)
+    data = np.matmul(kernel, columns, out=buffers.empty((out_channels, columns.shape[1]), dtype))
+    if bias is not None:
+        data += bias.data.reshape(out_channels, 1)
+    (oh, ow), need_x = w.out, x.requires_grad
+
+    def backward(g, out, x, k, b=None):
+        if isinstance(g, Tensor):  # create_graph: the same gradients from differentiable ops
+            cols = x.unfold(w.kernel, w.stride, w.padding, w.dilation).permute(1, 4, 5, 2, 3, 0)
+            cols = cols.reshape(columns.shape)
+            g2 = g.permute(1, 2, 3, 0).reshape(out_channels, -1)
+            k2 = k.reshape(out_channels, -1)
+            gx = (k2.T @ g2).reshape(c, *w.kernel, oh, ow, n).permute(5, 0, 3, 4, 1, 2).fold(
+                w.size, w.kernel, w.stride, w.padding, w.dilation) if need_x else None
+            gk = (g2 @ cols.T).reshape(k.shape)
+            return (gx, gk) if b is None else (gx, gk, g2.sum(axis=1))
+        g2 = buffers.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
+        gk = _product(g2, columns.T, None).reshape(k.shape)
+        k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
+        gx = _fold_columns(_product(k2.T, g2, None, reuse=True), w, n, c) if need_x else None
+        return (gx, gk) if b is None else (gx, gk, np.add.reduce(g2, axis=1))
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return _result(data.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2), parents, backward, "conv2d")

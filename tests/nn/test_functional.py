@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn.functional as F
-from autograd import Tensor, Value, gradcheck
+from autograd import Tensor, Value, grad, gradcheck, gradgradcheck
 from autograd.graph import topological_order
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -155,11 +155,52 @@ def test_conv2d_gradcheck(case):
                      leaf(array(2, 2, 5, 6, seed=6)), leaf(array(3, 2, 3, 2, seed=7)), leaf(array(3, seed=8)))
 
 
-def test_conv2d_is_one_unfold_and_one_matmul():
-    x = Tensor(np.zeros((2, 3, 8, 8), np.float32), requires_grad=True)
+def test_conv2d_is_one_op_laid_out_batch_innermost():
+    x = Tensor(array(2, 3, 8, 8, seed=9).astype(np.float32), requires_grad=True)
     w = Tensor(np.zeros((4, 3, 3, 3), np.float32), requires_grad=True)
-    ops = [node.op for node in topological_order([F.conv2d(x, w, Tensor(np.zeros(4, np.float32)), padding=1)])]
-    assert ops.count("unfold") == 1 and ops.count("@") == 1
+    out = F.conv2d(x, w, Tensor(np.zeros(4, np.float32)), padding=1)
+    assert [node.op for node in topological_order([out])] == ["", "", "", "conv2d"]
+    assert out.shape == (2, 4, 8, 8) and out.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    pooled = F.max_pool2d(F.relu(out), 2)  # the layers after a conv keep its layout: no copies
+    assert pooled.data.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[5]], ids=str)
+def test_conv2d_equals_unfold_then_matmul(case):
+    """The fused op against the same convolution written with unfold, permute and matmul."""
+    x, w, b = array(2, 3, 7, 6, seed=10), array(4, 3, 3, 2, seed=11), array(4, seed=12)
+    X, W, B = leaf(x), leaf(w), leaf(b)
+    X2, W2, B2 = leaf(x), leaf(w), leaf(b)
+    out = F.conv2d(X, W, B, **case)
+    cols = X2.unfold((3, 2), case["stride"], case["padding"], case.get("dilation", 1))  # (N, C, oh, ow, kh, kw)
+    n, _, oh, ow = cols.shape[:4]
+    composed = (cols.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1) @ W2.reshape(4, -1).T + B2)
+    composed = composed.reshape(n, oh, ow, 4).permute(0, 3, 1, 2)
+    np.testing.assert_allclose(out.data, composed.data, rtol=1e-12, atol=1e-12)
+    seed = array(*out.shape, seed=13)
+    out.backward(seed)
+    composed.backward(seed)
+    for ours, theirs in ((X, X2), (W, W2), (B, B2)):
+        np.testing.assert_allclose(ours.grad, theirs.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[5]], ids=str)
+def test_conv2d_second_derivatives(case):
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **case),
+                         leaf(array(1, 2, 5, 5, seed=14)), leaf(array(2, 2, 3, 3, seed=15)), leaf(array(2, seed=16)))
+
+
+def test_conv2d_second_derivative_matches_torch(torch):
+    x, w = array(2, 2, 6, 5, seed=17), array(3, 2, 3, 3, seed=18)
+    X, W = leaf(x), leaf(w)
+    TX, TW = tleaf(torch, x), tleaf(torch, w)
+    (gx,) = grad((F.conv2d(X, W, stride=2, padding=1).tanh() ** 2).sum(), X, create_graph=True)
+    (tgx,) = torch.autograd.grad((torch.nn.functional.conv2d(TX, TW, stride=2, padding=1).tanh() ** 2).sum(), TX,
+                                 create_graph=True)
+    got = grad((gx * gx).sum(), (X, W))
+    want = torch.autograd.grad((tgx * tgx).sum(), (TX, TW))
+    for g, t in zip(got, want):
+        np.testing.assert_allclose(g.data, t.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_conv2d_keeps_float32():
