@@ -330,7 +330,9 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 if contribution is None or not parent.requires_grad:
                     continue
                 if fit is not None:
-                    contribution = fit(parent, contribution)
+                    data = parent.data  # the fit's own test, inline: most contributions fit already
+                    if contribution.shape != data.shape or contribution.dtype != data.dtype:
+                        contribution = fit(parent, contribution)
                 previous = parent._g
                 parent._g = contribution if previous is None else previous + contribution
             grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)

@@ -120,10 +120,11 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
+            params, states, update = self.params, self._tensor_state, self._update
             for i in self._tensors:
-                p = self.params[i]
-                if p.grad is not None:
-                    self._update(p.data, _grad_array(p.grad), self._tensor_state[i])
+                grad = params[i].grad
+                if grad is not None:
+                    update(params[i].data, grad if type(grad) is np.ndarray else _grad_array(grad), states[i])
             if self._values:
                 values = [self.params[i] for i in self._values]
                 n = len(values)

@@ -278,8 +278,8 @@ def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tens
             picks = np.zeros(x.shape, x.dtype)
             picks[rows, index] = 1
             return ((x.softmax(axis=1) - picks) * (g * -scale),)
-        weight = g * -scale
-        grad = np.multiply(probs, weight, dtype=probs.dtype)
+        weight = float(g) * -scale  # a Python float keeps the logits' dtype (and skips 0-d array arithmetic)
+        grad = np.multiply(probs, weight)
         grad[rows, index] -= weight
         return (grad,)
 

@@ -1,10 +1,10 @@
-"""Sliding windows over the last two axes: ``unfold`` (every kernel-sized patch) and its adjoint ``fold``.
+"""Sliding windows over the last two axes: ``unfold`` (every kernel-sized patch), its adjoint ``fold``,
+and ``conv2d``, the two fused into one op with a matmul.
 
 Layout: unfolding an (..., H, W) tensor gives (..., out_h, out_w, kh, kw), the strided view NumPy's
 ``sliding_window_view`` makes of the (zero-)padded input, so the forward copies nothing. Pooling
-reduces the last two axes. conv2d moves the channel axis next to the kernel axes and does one
-reshape (the single im2col copy) and one matmul, whose result is already laid out by pixel:
-(N, C, oh, ow, kh, kw) -> (N, oh, ow, C, kh, kw) -> (N*oh*ow, C*kh*kw) @ weight.reshape(O, -1).T.
+reduces the last two axes. conv2d copies the windows once into columns (C*kh*kw, oh*ow*N) and does
+one matmul with the (O, C*kh*kw) weight, whose result is already laid out by pixel.
 Output sizes are PyTorch's: (N + 2P - dilation*(F - 1) - 1) // S + 1 per axis.
 """
 

@@ -1,8 +1,10 @@
 """Hand-written NumPy forward and backward: the limit an engine on NumPy can approach.
 
-The same work as the engines (float32, one im2col copy and one product per convolution, in the
-layout chainrule uses), with no graph: every gradient is written out, in place where an array is
-fresh. It also gives the float64 reference for the scalar MLP.
+The same work as the engines (float32, one im2col copy and one product per convolution), with no
+graph: every gradient is written out, in place where an array is fresh. The CNN keeps activations
+channel-major, (C, N, H, W), as idiomatic NumPy im2col does; chainrule's conv2d lays its images out
+batch-innermost, (C, H, W, N), which makes its copies and pooling faster than this version's.
+It also gives the float64 reference for the scalar MLP.
 """
 
 from __future__ import annotations
