@@ -18,7 +18,11 @@ import numpy as np
 
 __all__ = ["empty", "zeros", "release"]
 
-MIN_BYTES = 1 << 17  # below this (glibc's initial mmap threshold) malloc keeps freed memory itself
+# Below this, malloc's own recycling wins: glibc keeps freed blocks of this size (its mmap threshold rises
+# to the largest block a process frees), hands back the one freed last, still in cache, and costs no
+# Python. Pooling from 128 KB made the MLP step at batch 128 about 4% slower than malloc (1.10x -> 1.06x
+# the hand-written NumPy step without the pool); what page-faults is the churn of multi-megabyte arrays.
+MIN_BYTES = 1 << 20
 CAPACITY = 256 << 20  # idle blocks beyond this many bytes held are released
 
 _lock = threading.Lock()
@@ -101,13 +105,13 @@ def empty(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray:
     """An uninitialised array of ``shape``; its axes are laid out in memory in the order of ``like``'s
     (an array of the same number of dimensions), so elementwise work on both runs along memory."""
     dtype = np.dtype(dtype)
-    same_ndim = like is not None and like.ndim == len(shape)
-    if math.prod(shape) * dtype.itemsize < MIN_BYTES:
-        return np.empty_like(like, dtype, shape=shape) if same_ndim else np.empty(shape, dtype)
-    order = sorted(range(len(shape)), key=lambda i: -abs(like.strides[i])) if same_ndim else []  # outer first
-    if order == sorted(order):
-        return _take(math.prod(shape) * dtype.itemsize).view(dtype).reshape(shape)
-    out = _take(math.prod(shape) * dtype.itemsize).view(dtype).reshape(tuple(shape[i] for i in order))
+    nbytes = math.prod(shape) * dtype.itemsize
+    if like is None or like.flags.c_contiguous or like.ndim != len(shape):  # row-major
+        return np.empty(shape, dtype) if nbytes < MIN_BYTES else _take(nbytes).view(dtype).reshape(shape)
+    if nbytes < MIN_BYTES:
+        return np.empty_like(like, dtype, shape=shape)
+    order = sorted(range(len(shape)), key=lambda i: -abs(like.strides[i]))  # outer first
+    out = _take(nbytes).view(dtype).reshape(tuple(shape[i] for i in order))
     return out.transpose(np.argsort(order))
 
 
