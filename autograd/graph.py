@@ -299,7 +299,10 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     wanted = None if inputs is None else set(inputs)
     found: dict = {}
     lift = _lift_node if create_graph else _lift_data
-    with set_grad_enabled(create_graph):
+    inspect = trace is not None or anomaly is not None
+    saved, _mode.grad_enabled = _mode.grad_enabled, create_graph  # as set_grad_enabled, without its object
+    _mode.update()
+    try:
         for node in reversed(order):
             g = node._g
             if g is None:
@@ -324,7 +327,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 grads = backward(g, lift(node), lift(parents[0]))
             else:
                 grads = backward(g, lift(node), *map(lift, parents))
-            if trace is not None or anomaly is not None:
+            if inspect:
                 _inspect(node, backward, g, grads, lift, trace, anomaly)
             for parent, contribution in zip(parents, grads):
                 if contribution is None or not parent.requires_grad:
@@ -336,6 +339,9 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 previous = parent._g
                 parent._g = contribution if previous is None else previous + contribution
             grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)
+    finally:
+        _mode.grad_enabled = saved
+        _mode.update()
     return found
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from autograd import Tensor, Value, enable_grad, no_grad
+from autograd import Tensor, Value, enable_grad
 from autograd.ops import buffers
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "LRScheduler", "StepLR", "ExponentialLR"]
@@ -119,20 +119,20 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
-            params, states, update = self.params, self._tensor_state, self._update
-            for i in self._tensors:
-                grad = params[i].grad
-                if grad is not None:
-                    update(params[i].data, grad if type(grad) is np.ndarray else _grad_array(grad), states[i])
-            if self._values:
-                values = [self.params[i] for i in self._values]
-                n = len(values)
-                data = np.fromiter((v.data for v in values), np.float64, n)
-                grad = np.fromiter((float(v.grad) for v in values), np.float64, n)
-                self._update(data, grad, self._value_state)
-                for v, x in zip(values, data.tolist()):
-                    v.data = x
+        # _update works on the ndarrays behind the parameters, so nothing here records a graph
+        params, states, update = self.params, self._tensor_state, self._update
+        for i in self._tensors:
+            grad = params[i].grad
+            if grad is not None:
+                update(params[i].data, grad if type(grad) is np.ndarray else _grad_array(grad), states[i])
+        if self._values:
+            values = [self.params[i] for i in self._values]
+            n = len(values)
+            data = np.fromiter((v.data for v in values), np.float64, n)
+            grad = np.fromiter((float(v.grad) for v in values), np.float64, n)
+            update(data, grad, self._value_state)
+            for v, x in zip(values, data.tolist()):
+                v.data = x
         return loss
 
     # --- state ------------------------------------------------------------------------------
