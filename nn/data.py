@@ -17,6 +17,8 @@ import numpy as np
 
 from autograd import Tensor
 
+from .init import _rng
+
 __all__ = [
     "DataLoader", "train_test_split", "train_val_test_split",
     "make_moons", "make_circles", "make_spirals", "xor", "consecutive_ones", "load_digits",
@@ -24,14 +26,6 @@ __all__ = [
 ]
 
 _DATASETS = Path(__file__).resolve().parent / "datasets"
-
-
-def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
 def _to_array(x, name: str) -> np.ndarray:

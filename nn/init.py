@@ -37,11 +37,12 @@ def _array(t) -> np.ndarray:
 
 
 def _rng(seed) -> np.random.Generator:
+    """The generator for ``seed``: a Generator as given, else a new one seeded with the int (or None)."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
-    raise TypeError(f"init: seed must be an int, a numpy Generator or None, got {seed!r}")
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
