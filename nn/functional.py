@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.ops.reduce import cross_entropy as _fused_cross_entropy
 from autograd.ops.reduce import nll_loss as _fused_nll_loss
+from autograd.ops.reduce import window_max as _window_max
 from autograd.ops.windows import conv2d as _conv2d
 
 __all__ = [
@@ -218,17 +219,19 @@ def _tiles(x: Tensor, kernel, stride, padding):
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """The largest value of each window (stride defaults to the kernel size; padding counts as -inf).
 
-    The gradient goes to each window's maximum, split evenly among ties (torch picks one of them).
-    Non-overlapping windows that tile the input are a reshape and a max over two axes.
+    The gradient goes to each window's maximum; where several tie, all of it goes to the first in
+    row-major order, as torch's. Non-overlapping windows that tile the input are a reshape and a max
+    over two axes.
     """
     x = _as_tensor(x)
     kernel, stride, padding = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
     tiles = _tiles(x, kernel, stride, padding)
     if tiles is not None:
-        return tiles.max(axis=(-3, -1))
+        return _window_max(tiles, (tiles.ndim - 3, tiles.ndim - 1))
     if padding != (0, 0):
         x = x.pad(((0, 0),) * (x.ndim - 2) + ((padding[0],) * 2, (padding[1],) * 2), value=-np.inf)
-    return _unfold("max_pool2d", x, kernel, stride, 0).max(axis=(-2, -1))
+    windows = _unfold("max_pool2d", x, kernel, stride, 0)
+    return _window_max(windows, (windows.ndim - 2, windows.ndim - 1))
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:

@@ -262,10 +262,37 @@ def test_pooling_gradcheck(kind):
     assert gradcheck(lambda x: fn(x, 3, 2, 1), leaf(array(1, 2, 5, 5, seed=13)))
 
 
-def test_max_pool_splits_the_gradient_among_ties():
-    x = Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)  # torch would give all of it to one element
+def test_max_pool_gives_a_tied_window_gradient_to_its_first_maximum():
+    x = Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad, np.full((1, 1, 2, 2), 0.25))
+    np.testing.assert_array_equal(x.grad, [[[[1, 0], [0, 0]]]])  # row-major first, as torch
+    x = Tensor(np.array([[[[0, 3, 3], [3, 1, 3]]]], np.float32), requires_grad=True)
+    F.max_pool2d(x, (2, 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[[0, 1, 0], [0, 0, 0]]]])
+
+
+@pytest.mark.parametrize("h, w, kernel, stride, padding", POOL_CASES)
+@pytest.mark.parametrize("layout", ["contiguous", "batch-innermost"])
+def test_max_pool_ties_match_torch(torch, h, w, kernel, stride, padding, layout):
+    data = np.random.default_rng(14).integers(0, 3, (2, 3, h, w)).astype(np.float64)  # ties in most windows
+    x, tx = leaf(data), tleaf(torch, data)
+    if layout == "batch-innermost":  # as a conv's output is laid out
+        x = Tensor(np.ascontiguousarray(data.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), requires_grad=True)
+    out, tout = F.max_pool2d(x, kernel, stride, padding), torch.nn.functional.max_pool2d(tx, kernel, stride, padding)
+    close(out, tout)
+    backward_both(torch, out, tout)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-14, atol=1e-15)  # overlaps sum in another order
+
+
+def test_max_pool_second_derivative_with_ties_matches_torch(torch):
+    data = np.random.default_rng(15).integers(0, 3, (1, 2, 4, 4)).astype(np.float64)
+    x, tx = leaf(data), tleaf(torch, data)
+    (gx,) = grad((F.max_pool2d(x, 2) ** 3).sum(), x, create_graph=True)
+    (tgx,) = torch.autograd.grad((torch.nn.functional.max_pool2d(tx, 2) ** 3).sum(), tx, create_graph=True)
+    np.testing.assert_array_equal(gx.data, tgx.detach().numpy())
+    (ggx,) = grad((gx * gx).sum(), x)
+    (tggx,) = torch.autograd.grad((tgx * tgx).sum(), tx)
+    np.testing.assert_allclose(ggx.data, tggx.numpy(), rtol=1e-12)
 
 
 def test_pooling_defaults_keeps_float32_and_takes_unbatched_input():
