@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import Tensor, no_grad
 
 from . import metrics as _metrics
 from .data import DataLoader
@@ -92,9 +92,12 @@ def _evaluation(model: Module):
 
 def predict(model: Module, X, batch_size: int = 512) -> np.ndarray:
     """The model's outputs for ``X`` in evaluation mode, without recording a graph, as an ndarray."""
+    loader = DataLoader(X, batch_size=batch_size, shuffle=False)
     with _evaluation(model):
-        outputs = [model(xb).data for xb in DataLoader(X, batch_size=batch_size, shuffle=False)]
-    return np.concatenate(outputs) if outputs else np.empty((0,))
+        outputs = [model(xb).data for xb in loader]
+        if not outputs:  # no samples: the model on the empty batch gives the outputs' shape and dtype
+            outputs = [model(Tensor(loader.X[:0])).data]
+    return np.concatenate(outputs)
 
 
 def _metric_functions(metrics, y: np.ndarray) -> dict:

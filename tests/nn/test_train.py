@@ -449,6 +449,14 @@ def test_predict_is_the_eval_forward_without_a_graph():
     np.testing.assert_array_equal(nn.predict(model, X.tolist()), nn.predict(model, X, batch_size=1000))
 
 
+def test_predict_on_no_samples_keeps_the_output_shape():
+    model = dropout_batchnorm_net()
+    out = nn.predict(model, np.zeros((0, 2), np.float32))
+    assert out.shape == (0, 2) and out.dtype == np.float32
+    conv = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+    assert nn.predict(conv, np.zeros((0, 1, 4, 4), np.float32)).shape == (0, 12)
+
+
 def test_predict_gives_back_the_training_flags():
     model = dropout_batchnorm_net()
     X, _ = moons(12)
@@ -460,7 +468,3 @@ def test_predict_gives_back_the_training_flags():
     model[3].training = True  # a mixed model stays mixed
     nn.predict(model, Tensor(X))
     assert [m.training for _, m in model.named_modules()] == [False, False, False, False, True, False]
-
-
-def test_predict_of_nothing_is_empty():
-    assert nn.predict(small_net(), np.zeros((0, 2), dtype=np.float32)).shape == (0,)
