@@ -188,12 +188,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias must have shape ({out_channels},) for weight of shape {weight.shape}, "
                          f"got {bias.shape}")
-    if bias is not None:
-        bias = _as_tensor(bias)
-    try:
-        out = _conv2d(batch, weight, bias, stride, padding, dilation)
-    except ValueError as error:  # the kernel does not fit: say so under this op's name
-        raise ValueError(str(error).replace("unfold:", "conv2d:", 1)) from None
+    out = _conv2d(batch, weight, None if bias is None else _as_tensor(bias), stride, padding, dilation)
     return out.reshape(out.shape[1:]) if unbatched else out
 
 

@@ -120,16 +120,12 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
             data += bias.data  # the product is a fresh array: no second one for the sum
         else:
             data = data + bias.data
-    need_x, need_w = x.requires_grad, weight.requires_grad
-    big_x = x.parents and x.data.nbytes >= buffers.MIN_BYTES and x.data.dtype.kind == "f"
+    need_x, need_w, reuse_x = x.requires_grad, weight.requires_grad, bool(x.parents)
     rows, features = ws
     flat = len(xs) == 2  # no batch axes to fold into rows
 
     def backward(g, out, x, w, b=None):
-        gx = None
-        if need_x:  # g @ w, into a reused block when it is big and only a temporary
-            reuse = big_x and type(g) is np.ndarray and g.dtype == w.dtype
-            gx = np.matmul(g, w, out=buffers.empty(xs, g.dtype)) if reuse else g @ w
+        gx = _product(g, w, None, reuse_x) if need_x else None
         if not flat:
             g, x = g.reshape(-1, rows), x.reshape(-1, features)
         gw = g.T @ x if need_w else None

@@ -40,15 +40,15 @@ def _pair(value, name: str, minimum: int, op: str = "unfold") -> tuple:
     return int(pair[0]), int(pair[1])
 
 
-def _windows(size, kernel_size, stride, padding, dilation) -> _Windows:
-    """Validated window geometry for an input whose last two axes have ``size``."""
-    kernel, stride = _pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1)
-    padding, dilation = _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
+def _windows(size, kernel_size, stride, padding, dilation, op: str = "unfold") -> _Windows:
+    """Validated window geometry for an input whose last two axes have ``size``; errors name ``op``."""
+    kernel, stride = _pair(kernel_size, "kernel_size", 1, op), _pair(stride, "stride", 1, op)
+    padding, dilation = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padded = tuple(n + 2 * p for n, p in zip(size, padding))
     if span[0] > padded[0] or span[1] > padded[1]:
         raise ValueError(
-            f"unfold: kernel {kernel[0]}x{kernel[1]} (dilation {dilation[0]}x{dilation[1]}, spanning "
+            f"{op}: kernel {kernel[0]}x{kernel[1]} (dilation {dilation[0]}x{dilation[1]}, spanning "
             f"{span[0]}x{span[1]}) is bigger than the padded input {padded[0]}x{padded[1]} "
             f"(input {size[0]}x{size[1]}, padding {padding[0]}x{padding[1]})")
     out = tuple((n - s) // st + 1 for n, s, st in zip(padded, span, stride))
@@ -140,24 +140,13 @@ def _columns(x: np.ndarray, w: _Windows, dtype) -> np.ndarray:
     return columns.reshape(c * kh * kw, oh * ow * n)
 
 
-def _fold_columns(cols: np.ndarray, w: _Windows, n: int, c: int) -> np.ndarray:
-    """The adjoint of _columns: (C*kh*kw, oh*ow*N) added back into an (N, C, H, W) image."""
-    (h, wd), (ph, pw), (dh, dw), (sh, sw), (oh, ow), (kh, kw) = w.size, w.padding, w.dilation, w.stride, w.out, w.kernel
-    cols = cols.reshape(c, kh, kw, oh, ow, n)
-    image = buffers.zeros((c, h + 2 * ph, wd + 2 * pw, n), cols.dtype)
-    for i in range(kh):  # one add per kernel offset, each over runs of ow*N numbers
-        for j in range(kw):
-            image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j]
-    return image[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
-
-
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation) -> Tensor:
     """Cross-correlation of (N, C, H, W) x with weight (O, C, kh, kw), plus bias, as one op: one im2col
     copy and one matmul forward; d/dW = g cols^T, d/db = sum g, d/dx = fold(W^T g).
 
     Not a Tensor method: ``nn.functional.conv2d`` checks the shapes first (stride, padding and
     dilation are pairs of ints). The result is an (N, O, oh, ow) view of (O, oh, ow, N) memory."""
-    w = _windows(x.shape[-2:], weight.shape[-2:], stride, padding, dilation)
+    w = _windows(x.shape[-2:], weight.shape[-2:], stride, padding, dilation, "conv2d")
     n, c = x.shape[:2]
     out_channels = weight.shape[0]
     dtype = np.result_type(x.data.dtype, weight.data.dtype)
@@ -182,7 +171,11 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
         g2 = buffers.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
         gk = _product(g2, columns.T, None).reshape(k.shape)
         k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
-        gx = _fold_columns(_product(k2.T, g2, None, reuse=True), w, n, c) if need_x else None
+        if need_x:  # fold the columns' gradient, seen as the (N, C, oh, ow, kh, kw) windows it came from
+            windows = _product(k2.T, g2, None, reuse=True).reshape(c, *w.kernel, oh, ow, n)
+            gx = _fold_array(windows.transpose(5, 0, 3, 4, 1, 2), w)
+        else:
+            gx = None
         return (gx, gk) if b is None else (gx, gk, np.add.reduce(g2, axis=1))
 
     parents = (x, weight) if bias is None else (x, weight, bias)
