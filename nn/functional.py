@@ -146,7 +146,7 @@ def log_softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
 
 def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias for weight (out_features, in_features), as torch: one op, no transposed copy."""
-    return (x if isinstance(x, Tensor) else Tensor(x)).linear(weight, bias)
+    return _as_tensor(x).linear(weight, bias)
 
 
 def _image_batch(op: str, x: Tensor) -> tuple[Tensor, bool]:

@@ -55,10 +55,12 @@ def _windows(size, kernel_size, stride, padding, dilation, op: str = "unfold") -
     return _Windows(tuple(size), kernel, stride, padding, dilation, out)
 
 
-def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
-    """x zero-padded on its last two axes, laid out in memory as x (so the copy runs along memory)."""
+def _pad(x: np.ndarray, ph: int, pw: int, padded: np.ndarray | None = None) -> np.ndarray:
+    """x zero-padded on its last two axes, into ``padded`` if given, else into an array laid out in
+    memory as x (so the copy runs along memory)."""
     h, w = x.shape[-2:]
-    padded = buffers.empty(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x.dtype, like=x)
+    if padded is None:
+        padded = buffers.empty(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x.dtype, like=x)
     padded[..., :ph, :] = padded[..., ph + h:, :] = 0
     padded[..., ph:ph + h, :pw] = padded[..., ph:ph + h, pw + w:] = 0
     padded[..., ph:ph + h, pw:pw + w] = x
@@ -127,13 +129,9 @@ def _columns(x: np.ndarray, w: _Windows, dtype) -> np.ndarray:
     pixel with the batch innermost, so the product's result is laid out as (O, oh, ow, N)."""
     (ph, pw), (kh, kw), (oh, ow) = w.padding, w.kernel, w.out
     n, c = x.shape[:2]
-    if ph or pw:
+    if ph or pw:  # padded batch-innermost, whatever x's layout: the im2col copy then reads long runs
         h, wd = x.shape[2:]
-        padded = _batch_inner((n, c, h + 2 * ph, wd + 2 * pw), x.dtype)
-        padded[:, :, :ph] = padded[:, :, ph + h:] = 0
-        padded[:, :, ph:ph + h, :pw] = padded[:, :, ph:ph + h, pw + wd:] = 0
-        padded[:, :, ph:ph + h, pw:pw + wd] = x
-        x = padded
+        x = _pad(x, ph, pw, _batch_inner((n, c, h + 2 * ph, wd + 2 * pw), x.dtype))
     windows = _unfold_array(x, w._replace(padding=(0, 0)))  # (N, C, oh, ow, kh, kw), a view
     columns = buffers.empty((c, kh, kw, oh, ow, n), dtype)
     np.copyto(columns, windows.transpose(1, 4, 5, 2, 3, 0))  # the one im2col copy
@@ -170,8 +168,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
             return (gx, gk) if b is None else (gx, gk, g2.sum(axis=1))
         g2 = buffers.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
         gk = _product(g2, columns.T, None).reshape(k.shape)
-        k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
         if need_x:  # fold the columns' gradient, seen as the (N, C, oh, ow, kh, kw) windows it came from
+            k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
             windows = _product(k2.T, g2, None, reuse=True).reshape(c, *w.kernel, oh, ow, n)
             gx = _fold_array(windows.transpose(5, 0, 3, 4, 1, 2), w)
         else:
