@@ -1,4 +1,8 @@
-"""chainrule's autograd: scalar Values and NumPy Tensors on one reverse-mode graph core."""
+"""chainrule's autograd: scalar Values and NumPy Tensors on one reverse-mode graph core.
+
+Besides the engine's own names, this is torch's top-level vocabulary (``tensor``, ``zeros``,
+``cat``, ``manual_seed``, ...), so lecture code runs after ``import autograd as torch``.
+"""
 
 import importlib
 
@@ -7,10 +11,16 @@ from .graph import (
     trace_backward,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .symbolic import to_latex, to_sympy
 from .value import Value
 from . import functional
+from . import factories as _factories, sampling as _sampling, toplevel as _toplevel
+
+# torch's creation functions, dtypes, random sampling and module-level math (cat, exp, max, ...).
+# They shadow Python's built-ins of the same names (sum, max, all, ...) in this namespace only.
+_TORCH_MODULES = (_factories, _sampling, _toplevel)
+globals().update({name: getattr(module, name) for module in _TORCH_MODULES for name in module.__all__})
 
 # The renderer and explode load graphviz; they are imported on first use, so `import autograd` stays fast.
 _LAZY = {"draw_graph": "viz", "backward_frames": "viz", "GraphvizNotFoundError": "viz",
@@ -31,5 +41,5 @@ __all__ = [
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
     "trace_backward", "BackwardTrace", "backward_frames", "explode", "Exploded", "ValueArray",
     "GradientMismatchError", "to_sympy", "to_latex",
-    "gradgradcheck", "functional",
+    "gradgradcheck", "functional", *_factories.__all__, *_sampling.__all__, *_toplevel.__all__,
 ]

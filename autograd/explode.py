@@ -18,7 +18,8 @@ import graphviz
 import numpy as np
 
 from .graph import BackwardTrace, Node, trace_backward
-from .tensor import Tensor
+from .ops.reduce import MaxResult, MinResult
+from .tensor_class import Tensor
 from .value import Value
 from .viz import draw_graph
 
@@ -123,11 +124,26 @@ class ValueArray:
         count = math.prod(self.shape[a] for a in _axes(axis, dim, self.ndim))
         return self.sum(axis, keepdims, dim=dim) / float(count)
 
-    def max(self, axis=None, keepdims: bool = False, *, dim=None) -> "ValueArray":
+    def amax(self, axis=None, keepdims: bool = False, *, dim=None) -> "ValueArray":
         return self._fold(Value.max, axis, keepdims, dim)
 
-    def min(self, axis=None, keepdims: bool = False, *, dim=None) -> "ValueArray":
+    def amin(self, axis=None, keepdims: bool = False, *, dim=None) -> "ValueArray":
         return self._fold(Value.min, axis, keepdims, dim)
+
+    def max(self, axis=None, keepdims: bool = False, *, dim=None):
+        """As Tensor.max: the largest element, or (values, indices) along one int dim."""
+        return self._extreme(self.amax, np.argmax, MaxResult, axis, keepdims, dim)
+
+    def min(self, axis=None, keepdims: bool = False, *, dim=None):
+        """As Tensor.min: the smallest element, or (values, indices) along one int dim."""
+        return self._extreme(self.amin, np.argmin, MinResult, axis, keepdims, dim)
+
+    def _extreme(self, fold, arg, result, axis, keepdims, dim):
+        along = dim if dim is not None else axis
+        if along is None:
+            return fold(axis, keepdims, dim=dim)
+        indices = arg(self.data, axis=along, keepdims=keepdims)
+        return result(fold(axis, keepdims, dim=dim), indices)
 
     def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None) -> "ValueArray":
         """log(sum(e**x)), shifted by the max of the data (a constant, so gradients are unchanged)."""
@@ -160,8 +176,7 @@ class Exploded:
 def _scalar(out, what: str):
     if isinstance(out, ValueArray):
         out = out.values
-    size = getattr(out, "size", 1)
-    if size != 1:
+    if np.size(out._data if isinstance(out, Tensor) else out) != 1:
         raise ValueError(f"explode: fn must return one number (a loss); on the {what} it returned shape {out.shape}")
     return out.item() if isinstance(out, np.ndarray) else out
 
@@ -169,7 +184,7 @@ def _scalar(out, what: str):
 def explode(fn, *inputs, atol: float = 1e-6, rtol: float = 1e-5, max_elements: int = 64, **draw_options) -> Exploded:
     """Run ``fn(*inputs)`` as Tensor ops and as a graph of scalar Values, check both backward passes
     agree (else GradientMismatchError), and draw the scalar graph (``draw_options`` go to draw_graph)."""
-    arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    arrays = [np.array(x._data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     if not arrays or sum(a.size for a in arrays) > max_elements:
         raise ValueError(f"explode: expects 1 to {max_elements} input elements in all (each becomes a node), got "
                          f"{sum(a.size for a in arrays)}; raise max_elements to draw a bigger graph")
@@ -189,11 +204,11 @@ def explode(fn, *inputs, atol: float = 1e-6, rtol: float = 1e-5, max_elements: i
         raise TypeError(f"explode: on the Values fn returned {type(root).__name__}, not a Value")
     root.label = root.label or "out"
     trace = trace_backward(root, show=False)
-    expected = float(np.asarray(tensor_out.data))
+    expected = float(np.asarray(tensor_out._data))
     if not math.isclose(root.data, expected, rel_tol=rtol, abs_tol=atol):
         raise GradientMismatchError(f"explode: fn gives {expected!r} on Tensors but {root.data!r} on Values")
     value_grads = tuple(np.vectorize(lambda v: v.grad, otypes=[float])(v) for v in values)
-    tensor_grads = tuple(np.zeros(a.shape) if t.grad is None else np.asarray(t.grad, dtype=np.float64)
+    tensor_grads = tuple(np.zeros(a.shape) if t._grad is None else np.asarray(t._grad, dtype=np.float64)
                          for a, t in zip(arrays, tensors))
     for name, scalar, tensor in zip(names, value_grads, tensor_grads):
         close = np.isclose(scalar, tensor, rtol=rtol, atol=atol)

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from .graph import enable_grad, grad
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .value import Value
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
@@ -55,8 +55,8 @@ def _prepare(name: str, inputs, create_graph: bool) -> tuple[type, bool, tuple]:
         raise ValueError(f"{name}: needs at least one input")
     kind = _kind_of(name, "inputs", xs)
     if kind is Value:
-        return kind, is_tuple, xs if create_graph else tuple(Value(x.data) for x in xs)
-    return kind, is_tuple, tuple(x if create_graph and x.requires_grad else Tensor(x.data, requires_grad=True)
+        return kind, is_tuple, xs if create_graph else tuple(Value(x._data) for x in xs)
+    return kind, is_tuple, tuple(x if create_graph and x.requires_grad else Tensor(x._data, requires_grad=True)
                                  for x in xs)
 
 
@@ -72,7 +72,7 @@ def _call(name: str, f: Callable, kind: type, leaves: tuple) -> tuple[bool, tupl
 
 
 def _scalar(name: str, out_tuple: bool, outs: tuple) -> None:
-    if out_tuple or isinstance(outs[0], Tensor) and outs[0].size != 1:
+    if out_tuple or isinstance(outs[0], Tensor) and outs[0].numel() != 1:
         shape = f"{len(outs)} outputs" if out_tuple else f"shape {outs[0].shape}"
         raise ValueError(f"{name}: f must return a single scalar (one Value or a one-element Tensor), got {shape}")
 
@@ -95,7 +95,7 @@ def _backprop(outs, seeds, leaves: tuple, create_graph: bool) -> tuple:
 def _zeros_like(node, create_graph: bool):
     if isinstance(node, Value):
         return Value(0.0) if create_graph else 0.0
-    return Tensor(np.zeros_like(node.data))
+    return Tensor(np.zeros_like(node._data))
 
 
 def _result(g, like, create_graph: bool):
@@ -104,7 +104,7 @@ def _result(g, like, create_graph: bool):
         return _zeros_like(like, create_graph)
     if create_graph:
         return g
-    return g.data if isinstance(g, Value) else Tensor(np.array(g.data))
+    return g._data if isinstance(g, Value) else Tensor(np.array(g._data))
 
 
 def _pack(values, likes, is_tuple: bool, create_graph: bool):
@@ -115,9 +115,9 @@ def _pack(values, likes, is_tuple: bool, create_graph: bool):
 def _vectors(name: str, v, nodes: tuple, is_tuple: bool, create_graph: bool) -> tuple:
     """``v`` as one seed per node: arrays (or Tensors under create_graph) of each node's shape, or floats/Values."""
     if v is None:
-        if is_tuple or isinstance(nodes[0], Tensor) and nodes[0].size != 1:
+        if is_tuple or isinstance(nodes[0], Tensor) and nodes[0].numel() != 1:
             raise ValueError(f"{name}: v can be omitted only for a single one-element {type(nodes[0]).__name__}")
-        return (1.0,) if isinstance(nodes[0], Value) else (np.ones_like(nodes[0].data),)
+        return (1.0,) if isinstance(nodes[0], Value) else (np.ones_like(nodes[0]._data),)
     vs = tuple(v) if is_tuple and isinstance(v, (tuple, list)) else (v,)
     if len(vs) != len(nodes):
         raise ValueError(f"{name}: v has {len(vs)} entries for {len(nodes)} nodes")
@@ -129,7 +129,7 @@ def _vectors(name: str, v, nodes: tuple, is_tuple: bool, create_graph: bool) -> 
         if create_graph and isinstance(vector, Tensor) and vector.requires_grad:
             seeds.append(vector.astype(node.dtype) if vector.dtype != node.dtype else vector)
         else:
-            seeds.append(np.asarray(vector.data if isinstance(vector, Tensor) else vector, dtype=node.dtype))
+            seeds.append(np.asarray(vector._data if isinstance(vector, Tensor) else vector, dtype=node.dtype))
         if seeds[-1].shape != node.shape:
             raise ValueError(f"{name}: v[{i}] has shape {seeds[-1].shape} but should have shape {node.shape}")
     return tuple(seeds)
@@ -139,8 +139,8 @@ def _tensor_jacobian(out: Tensor, leaves: tuple, create_graph: bool) -> list:
     """d out / d leaf for each leaf, of shape out.shape + leaf.shape: one vjp per element of out."""
     rows: list[list] = [[] for _ in leaves]
     if _has_graph(out):
-        for k in range(out.size):
-            seed = np.zeros(out.size, dtype=out.dtype)
+        for k in range(out.numel()):
+            seed = np.zeros(out.numel(), dtype=out.dtype)
             seed[k] = 1
             for row, g, leaf in zip(rows, _backprop((out,), (seed.reshape(out.shape),), leaves, create_graph), leaves):
                 row.append(_result(g, leaf, create_graph))
@@ -152,7 +152,7 @@ def _tensor_jacobian(out: Tensor, leaves: tuple, create_graph: bool) -> list:
         elif create_graph:
             blocks.append(Tensor.stack(row).reshape(shape))
         else:
-            blocks.append(Tensor(np.stack([r.data for r in row]).reshape(shape)))
+            blocks.append(Tensor(np.stack([r._data for r in row]).reshape(shape)))
     return blocks
 
 
@@ -213,7 +213,7 @@ def jvp(f: Callable, inputs, v=None, create_graph: bool = False):
     kind, in_tuple, leaves = _prepare("jvp", inputs, create_graph)
     out_tuple, outs = _call("jvp", f, kind, leaves)
     seeds = _vectors("jvp", v, leaves, in_tuple, create_graph)
-    dummies = tuple(Value(0.0) if kind is Value else Tensor(np.zeros_like(o.data), requires_grad=o.requires_grad)
+    dummies = tuple(Value(0.0) if kind is Value else Tensor(np.zeros_like(o._data), requires_grad=o.requires_grad)
                     for o in outs)
     with enable_grad():
         transposed = _backprop(outs, dummies, leaves, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import enable_grad, grad, no_grad
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .value import Value
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -17,9 +17,9 @@ class GradcheckError(AssertionError):
 
 def _float64_leaf(x):
     if isinstance(x, Value):
-        return Value(x.data, label=x.label)
+        return Value(x._data, label=x.label)
     if isinstance(x, Tensor) and x.requires_grad:
-        return Tensor(x.data.astype(np.float64), requires_grad=True, label=x.label)
+        return Tensor(x._data.astype(np.float64), requires_grad=True, label=x.label)
     return x
 
 
@@ -34,7 +34,7 @@ def _prepare(name: str, inputs: tuple) -> tuple[list, list]:
 
 def _scalar_objective(out, weights: dict):
     """The output as one float-valued node: non-scalar tensors are projected on fixed random weights."""
-    if isinstance(out, Value) or out.data.size == 1:
+    if isinstance(out, Value) or out._data.size == 1:
         return out.sum() if isinstance(out, Tensor) else out
     if "w" not in weights:
         weights["w"] = np.random.default_rng(0).standard_normal(out.shape)
@@ -44,15 +44,15 @@ def _scalar_objective(out, weights: dict):
 def central_differences(leaf, evaluate, eps: float):
     """(evaluate() at leaf + eps - at leaf - eps) / 2 eps for each element of ``leaf``, nudging its data
     in place and restoring it exactly; a float for a Value, an array of the leaf's shape for a Tensor."""
-    if isinstance(leaf.data, float):
-        center = leaf.data
-        leaf.data = center + eps
+    if isinstance(leaf._data, float):
+        center = leaf._data
+        leaf._data = center + eps
         plus = evaluate()
-        leaf.data = center - eps
+        leaf._data = center - eps
         minus = evaluate()
-        leaf.data = center
+        leaf._data = center
         return (plus - minus) / (2 * eps)
-    data, numeric = leaf.data, np.zeros(leaf.data.shape)
+    data, numeric = leaf._data, np.zeros(leaf._data.shape)
     for index in np.ndindex(data.shape):
         center = data[index]
         data[index] = center + eps
@@ -97,13 +97,13 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     def evaluate() -> float:
         with no_grad():
             out = _scalar_objective(fn(*leaves), weights)
-        return float(out.data)
+        return float(out._data)
 
     analytic = []
     for i in checked:
         leaf = leaves[i]
-        analytic.append(leaf.grad if isinstance(leaf, Value) else
-                        np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad)
+        analytic.append(leaf._grad if isinstance(leaf, Value) else
+                        np.zeros_like(leaf._data) if leaf._grad is None else leaf._grad)
     return _compare("gradcheck", "gradient", leaves, checked, analytic, evaluate, eps, atol, rtol)
 
 
@@ -138,7 +138,7 @@ def gradgradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     found = (None,) * len(nodes)
     if isinstance(s, Value) or isinstance(s, Tensor) and s.requires_grad:
         found = grad(s, nodes, allow_unused=True)
-    analytic = [(0.0 if isinstance(x, Value) else np.zeros_like(x.data)) if g is None else
-                (g.data if isinstance(x, Value) else np.asarray(g.data)) for g, x in zip(found, nodes)]
+    analytic = [(0.0 if isinstance(x, Value) else np.zeros_like(x._data)) if g is None else
+                (g._data if isinstance(x, Value) else np.asarray(g._data)) for g, x in zip(found, nodes)]
     return _compare("gradgradcheck", "second derivative", leaves, checked, analytic,
                     lambda: projected_gradient(False), eps, atol, rtol)

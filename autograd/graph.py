@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import threading
-from operator import attrgetter
 
 import numpy as np
 
@@ -107,12 +106,12 @@ def _user_frame() -> str:
 def _finite(x) -> bool:
     """True if a float, an array or a node's data holds no nan or inf."""
     if isinstance(x, Node):
-        x = x.data
+        x = x._data
     return math.isfinite(x) if isinstance(x, float) else bool(np.isfinite(x).all())
 
 
 def _describe(node) -> str:
-    shapes = ", ".join(str(getattr(p.data, "shape", "scalar")) for p in node.parents) or "none"
+    shapes = ", ".join(str(getattr(p._data, "shape", "scalar")) for p in node.parents) or "none"
     return f"op {node.op!r} (input shapes {shapes})"
 
 
@@ -141,7 +140,7 @@ class detect_anomaly:
     def forward(self, node) -> None:
         """Called by ops on each new node: remember where it was made, raise if its value is not finite."""
         self.origins[node] = where = _user_frame()
-        if not _finite(node.data):
+        if not _finite(node._data):
             _mode.last_anomaly = node
             raise AnomalyError(f"detect_anomaly: {_describe(node)} produced nan or inf in its forward "
                                f"result, created at {where}", node)
@@ -188,7 +187,7 @@ class BackwardTrace:
         def show(x):
             if x is None:
                 return "-"
-            data = x.data if isinstance(x, Node) else x
+            data = x._data if isinstance(x, Node) else x
             if isinstance(data, float) or np.ndim(data) == 0:
                 return f"{float(data):.4g}"
             return f"array{np.shape(data)}"
@@ -232,11 +231,15 @@ class Node:
     # call first, so the renderer can group a module's nodes; plain ops never touch it.
     # ``parents`` (an ordered tuple) is a slot of Tensor and a property of Value, which keeps its at
     # most two parents in slots of its own: one object per scalar node for the garbage collector.
-    __slots__ = ("data", "grad", "op", "label", "_backward", "_g", "_calls")
+    __slots__ = ("op", "label", "_vjp", "_g", "_calls")
 
-    # Subclasses say how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and
-    # whether interior nodes keep their .grad (Value: always, as in micrograd).
+    # Subclasses say where their raw data lives (``_raw``: a float for Value, an ndarray for
+    # Tensor), how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and whether
+    # interior nodes keep their .grad (Value: always, as in micrograd).
+    _raw = None
     _fit_grad = None
+    _hooks = None  # Tensor: the functions register_hook added, called with the node's gradient
+    _stamp = math.inf  # Tensor: the in-place clock when the node was recorded (see _check_versions)
 
     def _seed(self, gradient, create_graph: bool):
         raise NotImplementedError
@@ -246,6 +249,45 @@ class Node:
         if retain_graph is None:
             retain_graph = create_graph
         run_backward((self,), (self._seed(gradient, create_graph),), retain_graph, create_graph)
+
+
+class inplace_clock:
+    """Counts in-place changes. A changed tensor keeps the count in ``_version`` (``_rebased`` when
+    its graph history was replaced); a recorded node keeps the count at its recording in ``_stamp``."""
+
+    count = 0
+
+    @classmethod
+    def tick(cls) -> int:
+        cls.count += 1
+        return cls.count
+
+
+def _check_versions(node) -> None:
+    """Raise if an input of ``node`` (or its output) was changed in place after the node was recorded."""
+    stamp = node._stamp
+    for i, parent in enumerate(node.parents):
+        if getattr(parent, "_rebased", 0) > stamp:
+            raise RuntimeError(
+                f"backward: input {i} of op {node.op!r} was changed in place by a recorded op after this op "
+                f"used it, so the graph no longer leads back to the value it used; write the in-place op "
+                f"out of place (y = y + 1, not y += 1) or change the tensor before its other uses")
+    for i, tensor in enumerate((node, *node.parents)):
+        if getattr(tensor, "_version", 0) > stamp:
+            which = "its output" if i == 0 else f"input {i - 1}"
+            raise RuntimeError(
+                f"backward: one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {which} of op {node.op!r} (shape {tensor.shape}) was changed in place "
+                f"after the op recorded it; compute a new tensor instead (y = y * 2, not y *= 2) or clone() it first")
+
+
+def _run_hooks(node, g):
+    """Call the node's gradient hooks in order; a hook that returns something replaces the gradient."""
+    for hook in tuple(node._hooks.values()):
+        result = hook(g if isinstance(g, Node) else node._wrap_grad(g))
+        if result is not None:
+            g = result if isinstance(g, Node) else node._fit_grad(np.asarray(getattr(result, "_data", result)))
+    return g
 
 
 def topological_order(roots) -> list:
@@ -268,9 +310,6 @@ def topological_order(roots) -> list:
                 if not seen(parent):
                     push((parent, False))
     return order
-
-
-_lift_data = attrgetter("data")
 
 
 def _lift_node(node):
@@ -298,7 +337,8 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
         root._g = seed if root._g is None else root._g + seed
     wanted = None if inputs is None else set(inputs)
     found: dict = {}
-    lift = _lift_node if create_graph else _lift_data
+    lift = _lift_node if create_graph else type(roots[0])._raw
+    latest = inplace_clock.count  # nodes recorded before the latest in-place op get their inputs checked
     inspect = trace is not None or anomaly is not None
     saved, _mode.grad_enabled = _mode.grad_enabled, create_graph  # as set_grad_enabled, without its object
     _mode.update()
@@ -308,6 +348,8 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
             if g is None:
                 continue
             node._g = None
+            if node._hooks is not None:
+                g = _run_hooks(node, g)
             parents = node.parents
             if wanted is None:
                 if not parents or node.retains_grad:
@@ -318,9 +360,11 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 if trace is not None:
                     trace.record(node, g, None, ())
                 continue
-            backward = node._backward
+            if node._stamp < latest:
+                _check_versions(node)
+            backward = node._vjp
             if not retain_graph:
-                node._backward = _released
+                node._vjp = _released
             if len(parents) == 2:
                 grads = backward(g, lift(node), lift(parents[0]), lift(parents[1]))
             elif len(parents) == 1:
@@ -333,7 +377,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 if contribution is None or not parent.requires_grad:
                     continue
                 if fit is not None:
-                    data = parent.data  # the fit's own test, inline: most contributions fit already
+                    data = parent._data  # the fit's own test, inline: most contributions fit already
                     if contribution.shape != data.shape or contribution.dtype != data.dtype:
                         contribution = fit(parent, contribution)
                 previous = parent._g
@@ -361,9 +405,9 @@ def _scalar_backward(order: list, roots, seeds, retain_graph: bool) -> None:
         a = node._a
         if a is None:
             continue
-        backward = node._backward
+        backward = node._vjp
         if not retain_graph:
-            node._backward = _released
+            node._vjp = _released
         b = node._b
         if b is None:
             a._g += backward(g, node.data, a.data)[0]

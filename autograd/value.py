@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from operator import attrgetter
 
 import numpy as np
 
@@ -30,14 +31,14 @@ def _result(data: float, parents: tuple, backward, op: str) -> "Value":
     if record:  # one assignment per slot: a tuple-unpacking assignment costs this hot path 15%
         out._a = parents[0]
         out._b = parents[1] if len(parents) == 2 else None
-        out._backward = backward
+        out._vjp = backward
         out.op = op
         if record is not True:
             record.forward(out)
     else:
         out._a = None
         out._b = None
-        out._backward = None
+        out._vjp = None
         out.op = ""
     return out
 
@@ -154,9 +155,13 @@ def _MIN(g, out, a, b):  # min routes it to the smaller
 class Value(Node):
     """A scalar with a gradient. ``.data`` and ``.grad`` are floats; every node keeps its ``.grad``."""
 
-    __slots__ = ("_a", "_b")  # the parents, None where absent: a Value holds no tuple (see Node)
+    __slots__ = ("data", "grad", "_a", "_b")  # _a, _b: the parents, None where absent (no tuple per node)
     requires_grad = True
     retains_grad = True
+    _raw = attrgetter("data")
+    # The names generic code (renderer, gradcheck) reads on any node, Tensor's slots, are data and grad here.
+    _data = property(attrgetter("data"), lambda self, v: setattr(self, "data", v))
+    _grad = property(attrgetter("grad"), lambda self, v: setattr(self, "grad", v))
     __array_ufunc__ = None  # so np.float64(3.0) * Value(2.0) defers to Value.__rmul__
 
     def __init__(self, data, label: str = ""):
@@ -166,6 +171,8 @@ class Value(Node):
             elif isinstance(data, numbers.Real) or (isinstance(data, np.ndarray) and data.ndim == 0
                                                     and data.dtype.kind in "biuf"):
                 data = float(data)
+            elif isinstance(data, Node) and np.size(data._data) == 1 and np.asarray(data._data).dtype.kind in "biuf":
+                data = float(data._data)  # a one-element Tensor: its number, as float(t)
             else:
                 raise TypeError(f"Value expects a real number, got {type(data).__name__}: {data!r}")
         self.data = data
@@ -174,7 +181,7 @@ class Value(Node):
         self._b = None
         self.op = ""
         self.label = label
-        self._backward = None
+        self._vjp = None
 
     @property
     def parents(self) -> tuple:
@@ -184,6 +191,25 @@ class Value(Node):
             return ()
         b = self._b
         return (a,) if b is None else (a, b)
+
+    # --- micrograd's names -------------------------------------------------------------------
+    @property
+    def _prev(self) -> set:
+        """micrograd's set of parents."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's op string ('' for leaves)."""
+        return self.op
+
+    def _backward(self) -> None:
+        """micrograd's manual step: push this node's ``.grad`` into its parents' ``.grad`` (adds)."""
+        if self._vjp is None:
+            return
+        grads = self._vjp(self.grad, self.data, *(p.data for p in self.parents))
+        for parent, g in zip(self.parents, grads):
+            parent.grad += g
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

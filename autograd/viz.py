@@ -93,7 +93,7 @@ def _array_text(a: np.ndarray, small: int) -> str:
 def _quantity_text(x, small: int) -> str:
     """The text of a data or grad value: float, ndarray, a Node (create_graph grads) or None."""
     if isinstance(x, Node):
-        x = x.data
+        x = x._data
     if x is None:
         return "None"
     if isinstance(x, np.ndarray):
@@ -110,11 +110,11 @@ def _record_label(node: Node, small: int, braced: bool, grad: str | None = None,
     """The record label ``label | data ... | grad ...``; tensors add shape and dtype under the label.
     ``name`` stands in for a missing label (a module parameter's dotted name)."""
     head = [_record_text(node.label or name)] if node.label or name else []
-    if isinstance(node.data, np.ndarray):
-        head.append(_record_text(_shape_text(node.data)))
+    if isinstance(node._data, np.ndarray):
+        head.append(_record_text(_shape_text(node._data)))
     fields = [r"\n".join(head)] if head else []  # no empty cell for unlabelled scalars
-    fields.append("data " + _record_text(_quantity_text(node.data, small)))
-    fields.append(_record_text(grad if grad is not None else "grad " + _quantity_text(node.grad, small)))
+    fields.append("data " + _record_text(_quantity_text(node._data, small)))
+    fields.append(_record_text(grad if grad is not None else "grad " + _quantity_text(node._grad, small)))
     fields += [_record_text(text) for text in extra]
     body = " | ".join(fields)
     # A record lays its fields out across the rank direction; braces flip them so they read left to right.
@@ -297,7 +297,7 @@ _ALARM_LOOK = {"color": "red", "fontcolor": "red", "penwidth": "3"}
 
 def _cluster(calls: ModuleCalls, c: int, order: list) -> graphviz.Digraph:
     """The labelled cluster of a module call that encloses other calls (its title, output shape)."""
-    out = order[calls.out[c]].data
+    out = order[calls.out[c]]._data
     shape = _shape_text(out) if isinstance(out, np.ndarray) else _number(out)
     part = graphviz.Digraph(name=f"cluster_m{c}", graph_attr={
         "label": f"{calls.title(c)}\nout {shape}".translate(_TEXT_SPECIALS), "labelloc": "t",
@@ -313,13 +313,13 @@ def _box_label(calls: ModuleCalls, c: int, order: list, small: int, braced: bool
     out = order[i]
     title, _, own = calls.title(c).partition("  # ")  # Module's repr appends its tensors after '  # '
     fields = [_record_text(title)] + ([_record_text(own)] if own else [])
-    if isinstance(out.data, np.ndarray):
-        fields.append("out " + _record_text(_shape_text(out.data)))
-    fields.append("data " + _record_text(_quantity_text(out.data, small)))
+    if isinstance(out._data, np.ndarray):
+        fields.append("out " + _record_text(_shape_text(out._data)))
+    fields.append("data " + _record_text(_quantity_text(out._data, small)))
     if flow is not None:
         fields.append(_record_text(flow.grad_text(i)))
-    elif out.grad is not None:
-        fields.append("grad " + _record_text(_quantity_text(out.grad, small)))
+    elif out._grad is not None:
+        fields.append("grad " + _record_text(_quantity_text(out._grad, small)))
     fields += [_record_text(text) for text in extra]
     body = " | ".join(fields)
     return graphviz.nohtml(body if braced else "{ " + body + " }")

@@ -1,4 +1,4 @@
-"""Finite differences for ``draw_graph(check=...)``: each leaf's ``.grad`` against central differences.
+"""Finite differences for ``draw_graph(check=...)``: each leaf's ``._grad`` against central differences.
 
 ``check=True`` re-runs a Value graph op by op from its recorded op names (so no function is
 needed); ``check=fn`` calls ``fn()``, which must rebuild the root from the same leaf objects (works
@@ -20,7 +20,7 @@ from .value import Value
 __all__ = ["leaf_checks"]
 
 _EPS = 1e-6
-# (atol, rtol) by the width of the leaf's own float type, which bounds how exact its .grad can be.
+# (atol, rtol) by the width of the leaf's own float type, which bounds how exact its ._grad can be.
 _TOLERANCES = {8: (1e-5, 1e-3), 4: (1e-4, 1e-3), 2: (1e-2, 5e-2)}
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
            "**": operator.pow, "max": Value.max, "min": Value.min}
@@ -59,15 +59,15 @@ def _replay(order: list, root_index: int):
     def evaluate() -> list:
         data = [None] * len(order)
         for i in leaves:
-            data[i] = order[i].data
+            data[i] = order[i]._data
         with no_grad():
             for i, forward, parents in steps:
-                data[i] = forward(*(Value(data[p]) for p in parents)).data
+                data[i] = forward(*(Value(data[p]) for p in parents))._data
         return data
 
     replayed = evaluate()
     for i, _, _ in steps:
-        again, recorded = replayed[i], order[i].data
+        again, recorded = replayed[i], order[i]._data
         if not (again == recorded or again != again and recorded != recorded):  # equal, or both nan
             raise ValueError(f"draw_graph(check=True): re-running op {order[i].op!r} gives {again!r} but the "
                              f"graph recorded {recorded!r}, so the graph cannot be replayed; {_HOW}")
@@ -80,9 +80,9 @@ def _rebuild(fn, root: Node, order: list):
         again = fn()
     if not isinstance(again, Node):
         raise TypeError(f"draw_graph(check=fn): fn() must return a Value or Tensor, got {type(again).__name__}")
-    if not np.allclose(np.asarray(again.data, dtype=np.float64), np.asarray(root.data, dtype=np.float64),
+    if not np.allclose(np.asarray(again._data, dtype=np.float64), np.asarray(root._data, dtype=np.float64),
                        rtol=1e-5, atol=1e-8, equal_nan=True):
-        raise ValueError(f"draw_graph(check=fn): fn() gives {again.data!r} but the drawn root holds {root.data!r}; "
+        raise ValueError(f"draw_graph(check=fn): fn() gives {again._data!r} but the drawn root holds {root._data!r}; "
                          "fn must recompute the root from the same leaves")
     theirs = set(topological_order([again]))
     shared = [n for n in order if not n.parents and n in theirs]
@@ -92,7 +92,7 @@ def _rebuild(fn, root: Node, order: list):
 
     def evaluate() -> float:
         with no_grad():
-            return float(np.asarray(fn().data, dtype=np.float64).reshape(()))
+            return float(np.asarray(fn()._data, dtype=np.float64).reshape(()))
 
     return evaluate, set(shared)
 
@@ -116,8 +116,8 @@ def _verdict(analytic, numeric, atol: float, rtol: float) -> tuple[bool, str]:
 def leaf_checks(order: list, root_index: int, check, names: dict) -> tuple[dict, str]:
     """Per checked leaf index: (agrees, record text); and a caption line. ``names``: leaf index -> name."""
     root = order[root_index]
-    if getattr(root.data, "size", 1) != 1:
-        raise ValueError(f"draw_graph(check=...) needs a scalar root, got shape {root.data.shape}")
+    if getattr(root._data, "size", 1) != 1:
+        raise ValueError(f"draw_graph(check=...) needs a scalar root, got shape {root._data.shape}")
     if check is True:
         evaluate, usable = _replay(order, root_index), None
     elif callable(check):
@@ -127,21 +127,21 @@ def leaf_checks(order: list, root_index: int, check, names: dict) -> tuple[dict,
     leaves = [i for i, leaf in enumerate(order)
               if not leaf.parents and leaf.requires_grad and (usable is None or leaf in usable)]
     for i in leaves:
-        if order[i].grad is None:
-            raise ValueError(f"draw_graph(check=...): leaf {names.get(i, i)} has no .grad; run root.backward() first")
+        if order[i]._grad is None:
+            raise ValueError(f"draw_graph(check=...): leaf {names.get(i, i)} has no ._grad; run root.backward() first")
     # Differences are taken in float64 (float32 cannot resolve a small nudge); the data is put back after.
-    originals = {i: order[i].data for i in leaves if isinstance(order[i].data, np.ndarray)}
+    originals = {i: order[i]._data for i in leaves if isinstance(order[i]._data, np.ndarray)}
     results = {}
     try:
         for i, data in originals.items():
-            order[i].data = data.astype(np.float64)
+            order[i]._data = data.astype(np.float64)
         for i in leaves:
             atol, rtol = _TOLERANCES.get(np.asarray(originals.get(i, 0.0)).dtype.itemsize, _TOLERANCES[8])
-            analytic = np.asarray(getattr(order[i].grad, "data", order[i].grad), dtype=np.float64)
+            analytic = np.asarray(getattr(order[i]._grad, "data", order[i]._grad), dtype=np.float64)
             results[i] = _verdict(analytic, central_differences(order[i], evaluate, _EPS), atol, rtol)
     finally:
         for i, data in originals.items():
-            order[i].data = data
+            order[i]._data = data
     bad = [names.get(i, f"leaf {i}") for i, (agrees, _) in results.items() if not agrees]
     summary = (f"gradient check: {len(bad)} of {len(results)} leaves DISAGREE ({', '.join(bad)})" if bad
                else f"gradient check: all {len(results)} leaves agree with central differences")

@@ -3,8 +3,8 @@
 from . import data, init, metrics, optim
 from . import functional
 from .diagnose import Diagnostics, Snapshot, Watch, diagnostics, snapshot, watch
-from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
-                     LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
+                     LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, Sequential, load, save
 from .scalar import MLP, Layer, Neuron, Perceptron
 from .train import History, fit, predict
@@ -13,4 +13,5 @@ __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Pe
            "fit", "predict", "History", "data", "init", "metrics", "optim",
            "functional", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
            "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity",
+           "Embedding", "LayerNorm",
            "diagnostics", "snapshot", "watch", "Diagnostics", "Snapshot", "Watch"]

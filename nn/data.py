@@ -30,7 +30,7 @@ _DATASETS = Path(__file__).resolve().parent / "datasets"
 
 def _to_array(x, name: str) -> np.ndarray:
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     array = np.asarray(x)
     if array.ndim == 0:
         raise ValueError(f"{name} must be an array of samples, got a scalar")
@@ -71,7 +71,7 @@ class DataLoader:
     def _as_data(x, name: str, target: bool) -> np.ndarray:
         """An ndarray: arrays keep their dtype; lists become float32 (integer label lists int64)."""
         if isinstance(x, Tensor):
-            return x.data
+            return x._data
         if isinstance(x, np.ndarray):
             array = x
         else:
@@ -143,7 +143,7 @@ def _stratified_take(labels: np.ndarray, count: int, rng: np.random.Generator) -
 
 
 def _index(x, idx):
-    return Tensor(x.data[idx]) if isinstance(x, Tensor) else _to_array(x, "array")[idx]
+    return Tensor(x._data[idx]) if isinstance(x, Tensor) else _to_array(x, "array")[idx]
 
 
 def _partition(n: int, sizes: list[int], rng, stratify) -> list[np.ndarray]:
@@ -221,12 +221,34 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng, shuffle: bool):
     return X.astype(np.float32), y.astype(np.int64)
 
 
-def make_moons(n: int = 100, noise: float = 0.1, seed=None, shuffle: bool = True):
-    """Two interleaving half circles (scikit-learn's construction): labels 0 (upper) and 1 (lower)."""
-    n = _check_count("make_moons: n", n)
+def _sklearn_names(op: str, n, n_samples, seed, random_state, noise) -> tuple:
+    """(n_out, n_in, seed, noise) from our names or scikit-learn's (n_samples, also a pair; random_state)."""
+    if n_samples is not None:
+        if n is not None:
+            raise TypeError(f"{op}: got both n and its alias n_samples (scikit-learn's name); pass one")
+        n = n_samples
+    if random_state is not None:
+        if seed is not None:
+            raise TypeError(f"{op}: got both seed and its alias random_state (scikit-learn's name); pass one")
+        seed = random_state
+    if n is None:
+        n = 100
+    if isinstance(n, (tuple, list)):
+        if len(n) != 2 or not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 0 for k in n) \
+                or sum(n) < 1:
+            raise ValueError(f"{op}: n_samples as a pair must be two counts (outer, inner), got {n!r}")
+        n_out, n_in = int(n[0]), int(n[1])
+    else:
+        n = _check_count(f"{op}: n", n)
+        n_out, n_in = n // 2, n - n // 2
+    return n_out, n_in, seed, 0.0 if noise is None else noise
+
+
+def make_moons(n: int | None = None, noise: float | None = 0.1, seed=None, shuffle: bool = True, *,
+               n_samples=None, random_state=None):
+    """Two interleaving half circles (scikit-learn's; its n_samples= and random_state= work): labels 0 and 1."""
+    n_out, n_in, seed, noise = _sklearn_names("make_moons", n, n_samples, seed, random_state, noise)
     rng = _rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
     X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
                         np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], 1)])
@@ -234,14 +256,13 @@ def make_moons(n: int = 100, noise: float = 0.1, seed=None, shuffle: bool = True
     return _finish(X, y, noise, rng, shuffle)
 
 
-def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed=None, shuffle: bool = True):
-    """A unit circle (label 0) around a smaller one of radius ``factor`` (label 1)."""
-    n = _check_count("make_circles: n", n)
+def make_circles(n: int | None = None, noise: float | None = 0.05, factor: float = 0.5, seed=None,
+                 shuffle: bool = True, *, n_samples=None, random_state=None):
+    """A unit circle (label 0) around one of radius ``factor`` (label 1); scikit-learn's names work too."""
+    n_out, n_in, seed, noise = _sklearn_names("make_circles", n, n_samples, seed, random_state, noise)
     if not 0 <= factor < 1:
         raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
     rng = _rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),

@@ -39,7 +39,7 @@ def _check_model(model, caller: str) -> None:
 
 def _array(x) -> np.ndarray:
     """A float64 array of data or a gradient (which is a node after backward(create_graph=True))."""
-    return np.asarray(x.data if isinstance(x, Node) else x, np.float64)
+    return np.asarray(x._data if isinstance(x, Node) else x, np.float64)
 
 
 def _groups(model: Module) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
@@ -47,14 +47,14 @@ def _groups(model: Module) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     groups, scalars = {}, {}
     for name, p in model.named_parameters():
         if isinstance(p, Tensor):
-            groups[name] = (_array(p.data), None if p.grad is None else _array(p.grad))
+            groups[name] = (_array(p._data), None if p._grad is None else _array(p._grad))
             continue
         found = _NEURON.search(name)
         key = name if found is None else (name[:found.start()] + name[found.end():]).lstrip(".")
         key, indexed = re.subn(r"\.\d+$", "", key)
         data, grad, neurons, _ = scalars.setdefault(key, ([], [], set(), indexed))
-        data.append(p.data)
-        grad.append(_array(p.grad))
+        data.append(p._data)
+        grad.append(_array(p._grad))
         neurons.add(None if found is None else found.group(1))
     for key, (data, grad, neurons, indexed) in scalars.items():
         k, n = len(neurons), len(data)
@@ -124,7 +124,7 @@ class _Recorder:
 
     def __call__(self, module, inputs, output) -> None:
         if isinstance(output, Tensor):
-            x, nodes = _array(output.data), [output]
+            x, nodes = _array(output._data), [output]
             x = np.moveaxis(x, 1, -1) if x.ndim == 4 else x.reshape(1, -1) if x.ndim < 2 else x
             x = x.reshape(-1, x.shape[-1])
             if output.requires_grad:
@@ -132,7 +132,7 @@ class _Recorder:
         elif isinstance(output, Value) or isinstance(output, (list, tuple)) and output \
                 and all(isinstance(v, Value) for v in output):
             nodes = [output] if isinstance(output, Value) else list(output)
-            x = np.array([[v.data for v in nodes]], np.float64)
+            x = np.array([[v._data for v in nodes]], np.float64)
         else:
             return
         if x.size == 0:
@@ -159,10 +159,10 @@ class _Recorder:
         nodes = [node for batch, _ in self.recent for node in batch]
         tensors = [node for node in nodes if isinstance(node, Tensor)]
         scalars = [node for node in nodes if isinstance(node, Value)]
-        values = np.concatenate([np.ravel(t.data).astype(np.float64) for t in tensors]
-                                + [np.array([v.data for v in scalars], np.float64)])
-        grads = [np.ravel(_array(t.grad)) for t in tensors if t.grad is not None]
-        grads = np.concatenate(grads + [np.array([_array(v.grad) for v in scalars])]) \
+        values = np.concatenate([np.ravel(t._data).astype(np.float64) for t in tensors]
+                                + [np.array([v._data for v in scalars], np.float64)])
+        grads = [np.ravel(_array(t._grad)) for t in tensors if t._grad is not None]
+        grads = np.concatenate(grads + [np.array([_array(v._grad) for v in scalars])]) \
             if grads or scalars else None
         relu, saturating = self.kind == "relu", self.kind in ("tanh", "sigmoid")
         return ActivationStats(

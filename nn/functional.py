@@ -5,6 +5,8 @@ convolution is one ``unfold`` view plus one matmul, pooling is a reshape (or ``u
 reduction, and the losses are written as their formulas. Names and arguments follow
 torch.nn.functional; float32 inputs give float32 results. The losses a scalar network needs
 (``hinge_loss``, ``mse_loss``, ``l1_loss``) also take Values or lists of Values.
+``cross_entropy`` / ``nll_loss`` live in ``nn.losses``, ``one_hot`` / ``embedding`` in ``nn.sparse``
+and ``layer_norm`` in ``nn.normalization``; all are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,26 +16,30 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, Value
-from autograd.ops.reduce import cross_entropy as _fused_cross_entropy
-from autograd.ops.reduce import nll_loss as _fused_nll_loss
 from autograd.ops.reduce import window_max as _window_max
 from autograd.ops.windows import conv2d as _conv2d
+
+from ._helpers import REDUCTIONS as _REDUCTIONS  # noqa: F401  (kept importable under its old name)
+from ._helpers import as_tensor as _as_tensor
+from ._helpers import check_reduction as _check_reduction
+from ._helpers import generator as _generator
+from ._helpers import reduce as _reduce
+from ._helpers import target_like as _target
+from .losses import cross_entropy, nll_loss
+from .normalization import layer_norm
+from .sparse import embedding, one_hot
 
 __all__ = [
     "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax", "log_softmax",
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "nll_loss", "hinge_loss",
+    "cross_entropy", "nll_loss", "hinge_loss", "one_hot", "embedding", "layer_norm",
 ]
 
 _UNSET = object()
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
@@ -54,31 +60,6 @@ def _pick_axis(op: str, axis, dim, default: int = -1):
     return dim
 
 
-def _check_reduction(op: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def _reduce(op: str, loss, reduction: str):
-    _check_reduction(op, reduction)
-    if reduction == "mean":
-        return loss.mean()
-    return loss.sum() if reduction == "sum" else loss
-
-
-def _target(op: str, target, like: Tensor, what: str = "pred") -> Tensor:
-    """The target as a Tensor of ``like``'s shape and float dtype (a target that needs grad is kept)."""
-    if isinstance(target, Tensor) and target.requires_grad:
-        t = target
-    else:
-        data = target.data if isinstance(target, Tensor) else np.asarray(target)
-        t = Tensor(np.asarray(data, dtype=like.dtype))
-    if t.shape != like.shape:
-        raise ValueError(f"{op}: {what} has shape {like.shape} but target has shape {t.shape}; they must match "
-                         f"(reshape one of them, e.g. {what}.reshape(-1), instead of relying on broadcasting)")
-    return t
-
-
 def _is_scalar_graph(x) -> bool:
     """True for a Value or a non-empty list/tuple of Values: the scalar (micrograd) notation."""
     return isinstance(x, Value) or (isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], Value))
@@ -88,7 +69,7 @@ def _scalar_pairs(op: str, pred, target) -> tuple[list, list]:
     """A scalar graph's outputs and targets as two equally long lists (Values and floats)."""
     preds = [pred] if isinstance(pred, Value) else list(pred)
     if isinstance(target, Tensor):
-        target = target.data
+        target = target._data
     targets = [t if isinstance(t, Value) else float(t) for t in
                (target if isinstance(target, (list, tuple)) else np.asarray(target, dtype=float).ravel().tolist())]
     if len(preds) != len(targets):
@@ -241,22 +222,6 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
 # --- dropout ------------------------------------------------------------------------------------------
 
-def _generator(seed=None, rng=None) -> np.random.Generator:
-    """The random generator for ``seed`` / ``rng``; with neither, one drawn from NumPy's global state,
-    so ``np.random.seed`` makes initialisation and dropout reproducible (as in nn.scalar)."""
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
-        return rng
-    if seed is None:
-        return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
-    return np.random.default_rng(seed)
-
-
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed=None, rng=None) -> Tensor:
     """Inverted dropout: each element is zeroed with probability p and the rest scaled by 1 / (1 - p).
 
@@ -304,8 +269,8 @@ def hinge_loss(scores, y, reduction: str = "mean"):
 
     ``scores`` is a Tensor, or a list of Values (one per sample, as the scalar MLP gives them).
     """
-    labels = np.asarray(y.data if isinstance(y, Tensor) else
-                        [float(v.data) if isinstance(v, Value) else v for v in y] if isinstance(y, (list, tuple))
+    labels = np.asarray(y._data if isinstance(y, Tensor) else
+                        [float(v._data) if isinstance(v, Value) else v for v in y] if isinstance(y, (list, tuple))
                         else y, dtype=float)
     if not np.isin(labels, (-1.0, 1.0)).all():
         found = np.unique(labels)[:5].tolist()
@@ -318,11 +283,11 @@ def hinge_loss(scores, y, reduction: str = "mean"):
     return _reduce("hinge_loss", margin.relu(), reduction)
 
 
-# --- classification losses ------------------------------------------------------------------------------
+# --- binary classification losses -----------------------------------------------------------------------
 
 def _log_clamped(q: Tensor) -> Tensor:
     """log(q) clamped below at -100 (as torch's binary_cross_entropy), with a finite gradient at q = 0."""
-    positive = q.data > 0
+    positive = q._data > 0
     if positive.all():
         return q.log().clip(lo=-100.0)
     safe = Tensor.where(positive, q, 1.0).log()  # log(1) = 0 stands in where q = 0, so no 0/0 gradient
@@ -336,7 +301,7 @@ def binary_cross_entropy(prob, target, reduction: str = "mean", *, weight=None) 
     """
     prob = _as_tensor(prob)
     target = _target("binary_cross_entropy", target, prob, "prob")
-    data = prob.data
+    data = prob._data
     inside = (data >= 0) & (data <= 1)
     if not inside.all():
         bad = data[~inside].ravel()[0]
@@ -366,84 +331,3 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", *,
     if weight is not None:
         loss = loss * _as_tensor(weight)
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
-
-
-def _class_indices(op: str, target, scores: Tensor, noun: str) -> np.ndarray:
-    """Integer class indices of the shape ``scores`` needs, validated: shape, integrality and range."""
-    data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    expected = scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ()
-    if data.shape != expected:
-        hint = f" (class indices) or {scores.shape} (class probabilities, as floats)" \
-            if data.ndim == scores.ndim and op == "cross_entropy" else ""
-        raise ValueError(f"{op}: target has shape {data.shape} but {noun} have shape {scores.shape}; "
-                         f"expected {expected}{hint}")
-    if data.dtype.kind == "f":
-        whole = data.astype(np.int64)
-        if not np.array_equal(whole, data):
-            raise ValueError(f"{op}: class indices must be integers, got non-integer values in the target")
-        data = whole
-    elif data.dtype.kind not in "iub":
-        raise TypeError(f"{op}: class indices must be integers, got dtype {data.dtype}")
-    classes = scores.shape[1] if scores.ndim > 1 else scores.shape[0]
-    if data.dtype.kind == "i" and data.itemsize >= 4:  # seen as unsigned, a negative index is >= 2**31:
-        data_range = data.view(data.dtype.str.replace("i", "u"))  # one pass checks both ends
-        bad = data.size and np.maximum.reduce(data_range, axis=None) >= classes
-    else:
-        bad = data.size and (np.minimum.reduce(data, axis=None) < 0 or np.maximum.reduce(data, axis=None) >= classes)
-    if bad:
-        outside = (data < 0) | (data >= classes)
-        raise ValueError(f"{op}: class index {data[outside].ravel()[0]} out of range for {classes} classes")
-    return data.astype(np.intp, copy=False)
-
-
-def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """-log_probs[i, target[i]] per sample, for (N, C) (or (N, C, d1, ...), or (C,)) log-probabilities."""
-    log_probs = _as_tensor(log_probs)
-    if log_probs.ndim == 0:
-        raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d tensor")
-    index = _class_indices("nll_loss", target, log_probs, "log_probs")
-    return _nll(log_probs, index, reduction)
-
-
-def _nll(log_probs: Tensor, index: np.ndarray, reduction: str) -> Tensor:
-    """-log_probs at the class indices, reduced; (N, C) inputs take the one-op form (as torch's NLLLoss)."""
-    _check_reduction("nll_loss", reduction)
-    if log_probs.ndim == 2 and reduction != "none":
-        return _fused_nll_loss(log_probs, index, reduction)
-    return _reduce("nll_loss", -_pick(log_probs, index), reduction)
-
-
-def _pick(scores: Tensor, index: np.ndarray) -> Tensor:
-    """scores[n, index[n, ...], ...]: one entry along the class axis (1, or 0 for a 1-D input) per position."""
-    if scores.ndim == 1:
-        return scores[index]
-    if index.ndim == 1:
-        return scores[np.arange(len(index)), index]
-    grid = np.indices(index.shape, sparse=True)
-    return scores[(grid[0], index) + tuple(grid[1:])]
-
-
-def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
-    """Softmax cross entropy of (N, C) logits (also (N, C, d1, ...) and (C,), as torch), from log_softmax.
-
-    ``target`` is integer class indices of shape (N,) (or (N, d1, ...)), or float class
-    probabilities of the logits' shape. Stable for any logits. Its gradient with respect to the
-    logits is (softmax - one_hot) / N, the lecture's "dz = p - y".
-    """
-    logits = _as_tensor(logits)
-    if logits.ndim == 0:
-        raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
-    axis = 1 if logits.ndim > 1 else 0
-    data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if data.dtype.kind == "f" and data.shape == logits.shape:
-        probs = _target("cross_entropy", target, logits, "logits")
-        return _reduce("cross_entropy", -(logits.log_softmax(axis=axis) * probs).sum(axis=axis), reduction)
-    if data.dtype.kind in "iu" and data.shape == logits.shape and logits.ndim > 1:
-        raise ValueError(f"cross_entropy: target has shape {data.shape} with integer dtype but logits have shape "
-                         f"{logits.shape}; expected class indices of shape {logits.shape[:1] + logits.shape[2:]}, "
-                         f"or one-hot / probabilities as floats of shape {logits.shape}")
-    _check_reduction("cross_entropy", reduction)
-    index = _class_indices("cross_entropy", target, logits, "logits")
-    if logits.ndim == 2 and reduction != "none":
-        return _fused_cross_entropy(logits, index, reduction)  # the usual case: one op, "dz = p - y"
-    return _nll(logits.log_softmax(axis=axis), index, reduction)

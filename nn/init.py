@@ -26,7 +26,7 @@ _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_tra
 
 def _array(t) -> np.ndarray:
     if isinstance(t, Tensor):
-        array = t.data
+        array = t._data
     elif isinstance(t, np.ndarray):
         array = t
     else:

@@ -4,6 +4,7 @@ Parameter names, layouts, defaults and initialisation are torch.nn's, so ``model
 loads into the same torch model with ``torch.from_numpy``. Layers with parameters take ``dtype``
 (float32 by default) and ``seed=`` (an int) or ``rng=`` (a numpy Generator) for reproducible
 initialisation; with neither, NumPy's global state is used, so ``np.random.seed`` applies.
+Embedding lives in ``nn.sparse`` and LayerNorm in ``nn.normalization`` (as in torch.nn); both are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,25 +17,16 @@ from autograd import Tensor, no_grad
 
 from . import functional as F
 from . import init
+from ._helpers import parameter as _parameter
+from ._helpers import positive_int as _count
 from .module import Module
+from .normalization import LayerNorm
+from .sparse import Embedding
 
 __all__ = [
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
-    "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity",
+    "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity", "Embedding", "LayerNorm",
 ]
-
-
-def _count(owner: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _parameter(shape: tuple, dtype) -> Tensor:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=True)
 
 
 def _torch_default_init(weight: Tensor, bias: Tensor | None, rng: np.random.Generator) -> None:
@@ -204,7 +196,7 @@ class _BatchNorm(Module):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)  # broadcasts a per-channel vector
         if self.training or not self.track_running_stats:
-            count = x.size // self.num_features
+            count = x.numel() // self.num_features
             if self.training and count <= 1:
                 raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, "
                                  f"got input shape {x.shape}")
@@ -212,25 +204,25 @@ class _BatchNorm(Module):
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)
             if self.training and self.track_running_stats:
-                self._update_running(mean.data.reshape(-1), var.data.reshape(-1), count)
+                self._update_running(mean._data.reshape(-1), var._data.reshape(-1), count)
             scale = (var + self.eps) ** -0.5
             if self.affine:
                 scale = scale * self.weight.reshape(shape)
             out = centered * scale
         else:
-            running_var = self.running_var.data
+            running_var = self.running_var._data
             inv_std = Tensor((running_var + running_var.dtype.type(self.eps)) ** -0.5)
             scale = self.weight * inv_std if self.affine else inv_std
-            shift = -Tensor(self.running_mean.data) * scale
+            shift = -Tensor(self.running_mean._data) * scale
             out = x * scale.reshape(shape) + shift.reshape(shape)
         return out + self.bias.reshape(shape) if self.affine else out
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, count: int) -> None:
         with no_grad():
-            self.num_batches_tracked.data += 1
-            factor = 1.0 / int(self.num_batches_tracked.data) if self.momentum is None else self.momentum
+            self.num_batches_tracked._data += 1
+            factor = 1.0 / int(self.num_batches_tracked._data) if self.momentum is None else self.momentum
             unbiased = var * (count / (count - 1))
-            for running, batch in ((self.running_mean.data, mean), (self.running_var.data, unbiased)):
+            for running, batch in ((self.running_mean._data, mean), (self.running_var._data, unbiased)):
                 running *= 1 - factor
                 running += (factor * batch).astype(running.dtype, copy=False)
 

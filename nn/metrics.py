@@ -19,7 +19,7 @@ _AVERAGES = ("binary", "macro", "micro", "weighted", None)
 
 def _array(x, name: str) -> np.ndarray:
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")

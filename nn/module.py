@@ -120,7 +120,7 @@ class Module:
                 yield name, value
 
     def num_parameters(self) -> int:
-        return sum(1 if isinstance(p, Value) else p.data.size for p in self.parameters())
+        return sum(1 if isinstance(p, Value) else p._data.size for p in self.parameters())
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (Tensors to None, Values to 0.0)."""
@@ -141,9 +141,9 @@ class Module:
         """Copies of every parameter and buffer, keyed by dotted name (torch.nn's keys and layouts)."""
         state = OrderedDict()
         for name, p in self.named_parameters():
-            state[name] = np.array(p.data)
+            state[name] = np.array(p._data)
         for name, b in self.named_buffers():
-            state[name] = np.array(b.data)
+            state[name] = np.array(b._data)
         return state
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
@@ -152,8 +152,8 @@ class Module:
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        mismatched = [f"{k}: expected {np.shape(targets[k].data)}, got {np.shape(state[k])}"
-                      for k in targets if k in state and np.shape(state[k]) != np.shape(targets[k].data)]
+        mismatched = [f"{k}: expected {np.shape(targets[k]._data)}, got {np.shape(state[k])}"
+                      for k in targets if k in state and np.shape(state[k]) != np.shape(targets[k]._data)]
         problems = mismatched + ([f"missing keys {missing}"] if strict and missing else []) \
             + ([f"unexpected keys {unexpected}"] if strict and unexpected else [])
         if problems:
@@ -162,9 +162,9 @@ class Module:
         for name, target in targets.items():
             if name in state:
                 if isinstance(target, Value):
-                    target.data = float(np.asarray(state[name]))
+                    target._data = float(np.asarray(state[name]))
                 else:
-                    np.copyto(target.data, np.asarray(state[name]), casting="same_kind")
+                    np.copyto(target._data, np.asarray(state[name]), casting="same_kind")
 
     # --- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -55,7 +55,7 @@ def _flag(owner: str, name: str, value) -> bool:
 
 def _grad_array(grad) -> np.ndarray:
     """A Tensor parameter's gradient as an ndarray (it is a Tensor after backward(create_graph=True))."""
-    return grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+    return grad._data if isinstance(grad, Tensor) else np.asarray(grad)
 
 
 class Optimizer:
@@ -82,8 +82,8 @@ class Optimizer:
             if not isinstance(p, (Tensor, Value)):
                 raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "
                                 "expected a Tensor or a Value")
-            if isinstance(p, Tensor) and p.data.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__}: parameter {i} has dtype {p.data.dtype}; "
+            if isinstance(p, Tensor) and p._data.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: parameter {i} has dtype {p._data.dtype}; "
                                 "only floating-point tensors can be optimized")
             if id(p) in seen:
                 raise ValueError(f"{type(self).__name__}: parameter {i} appears more than once in the list")
@@ -108,10 +108,10 @@ class Optimizer:
         for p in self.params:
             if isinstance(p, Value):
                 p.grad = 0.0
-            elif set_to_none or p.grad is None:
-                p.grad = None
+            elif set_to_none or p._grad is None:
+                p._grad = None
             else:
-                p.grad = np.zeros_like(p.data)
+                p._grad = np.zeros_like(p._data)
 
     def step(self, closure: Callable | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -122,9 +122,9 @@ class Optimizer:
         # _update works on the ndarrays behind the parameters, so nothing here records a graph
         params, states, update = self.params, self._tensor_state, self._update
         for i in self._tensors:
-            grad = params[i].grad
+            grad = params[i]._grad
             if grad is not None:
-                update(params[i].data, grad if type(grad) is np.ndarray else _grad_array(grad), states[i])
+                update(params[i]._data, grad if type(grad) is np.ndarray else _grad_array(grad), states[i])
         if self._values:
             values = [self.params[i] for i in self._values]
             n = len(values)
@@ -177,7 +177,7 @@ class Optimizer:
             if not isinstance(entry, dict):
                 raise ValueError(f"{name}.load_state_dict: state of parameter {i} must be a dict")
             if i in tensor_state:
-                tensor_state[i] = self._checked_buffers(i, entry, self.params[i].data)
+                tensor_state[i] = self._checked_buffers(i, entry, self.params[i]._data)
             else:
                 self._checked_buffers(i, entry, None)
         value_state = self._packed_value_state(state)

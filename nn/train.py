@@ -94,9 +94,9 @@ def predict(model: Module, X, batch_size: int = 512) -> np.ndarray:
     """The model's outputs for ``X`` in evaluation mode, without recording a graph, as an ndarray."""
     loader = DataLoader(X, batch_size=batch_size, shuffle=False)
     with _evaluation(model):
-        outputs = [model(xb).data for xb in loader]
+        outputs = [model(xb)._data for xb in loader]
         if not outputs:  # no samples: the model on the empty batch gives the outputs' shape and dtype
-            outputs = [model(Tensor(loader.X[:0])).data]
+            outputs = [model(Tensor(loader.X[:0]))._data]
     return np.concatenate(outputs)
 
 
@@ -237,8 +237,8 @@ def _train_epoch(model: Module, loss_fn, optimizer, loader: DataLoader, function
             total += loss.item() * len(Xb)
             count += len(Xb)
             if functions:
-                outputs.append(out.data)
-                targets.append(yb.data)
+                outputs.append(out._data)
+                targets.append(yb._data)
     return total / count, _scores(functions, targets, outputs)
 
 
@@ -250,6 +250,6 @@ def _evaluate(model: Module, loss_fn, loader: DataLoader, functions: dict) -> tu
             out = model(Xb)
             total += loss_fn(out, yb).item() * len(Xb)
             count += len(Xb)
-            outputs.append(out.data)
-            targets.append(yb.data)
+            outputs.append(out._data)
+            targets.append(yb._data)
     return total / count, _scores(functions, targets, outputs)

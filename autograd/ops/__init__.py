@@ -14,13 +14,13 @@ import sys
 import numpy as np
 
 from ..graph import _mode
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 from . import buffers
 
 
 def raw(x):
     """The ndarray behind a closure argument (for masks and indices, which are not differentiated)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def expand(g, shape: tuple):

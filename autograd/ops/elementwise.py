@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..tensor import _DEFAULT_FLOAT as _FLOAT
-from ..tensor import Tensor, _operand, _result
+from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
+from ..tensor_class import Tensor, _operand, _result
 from . import buffers, owned, raw
 
 METHODS = [
     "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+    "sin", "cos", "tan", "log10", "log2", "exp2", "square", "rsqrt",
     "leaky_relu", "elu", "abs", "clip", "clamp", "maximum", "minimum", "astype",
     "lt", "le", "gt", "ge", "eq", "ne",
 ]
@@ -29,7 +32,7 @@ _ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.ma
 def _binary(op: str, forward, a, b):
     """Run a broadcasting forward, naming the op and both shapes if they do not broadcast; a big
     result goes to a reused buffer, laid out as the operand of its shape."""
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f" or \
                 max(x.nbytes, y.nbytes) < buffers.MIN_BYTES:
@@ -68,8 +71,10 @@ def div(a: Tensor, b) -> Tensor:
 
 def pow(a: Tensor, b) -> Tensor:
     """a ** b; d/da = b a**(b-1) (0 where b == 0), d/db = a**b log(a) (0 where a == 0)."""
-    if isinstance(b, (int, float)) and not isinstance(b, bool):
-        return _result(a.data ** b, (a,), lambda g, out, x: (
+    if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, (bool, np.bool_)):
+        b = b.item() if isinstance(b, np.generic) else b  # a weak scalar, as torch's: float32 stays float32
+        data = (_float_data(a) if isinstance(b, float) else a._data) ** b
+        return _result(data, (a,), lambda g, out, x: (
             g * 0 if b == 0 else g * b * x ** (b - 1),), f"**{b:g}")
     b = _operand(b, a)
 
@@ -83,7 +88,7 @@ def pow(a: Tensor, b) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """-a; d/da = -1."""
-    return _result(-a.data, (a,), lambda g, out, x: (-g,), "neg")
+    return _result(-a._data, (a,), lambda g, out, x: (-g,), "neg")
 
 
 def _reflected(op):
@@ -104,7 +109,7 @@ radd, rsub, rmul, rdiv, rpow = map(_reflected, (add, sub, mul, div, pow))
 
 def _float_data(a: Tensor) -> np.ndarray:
     """The data as floats: integer and bool tensors go to float32, as PyTorch's default dtype."""
-    data = a.data
+    data = a._data
     return data if data.dtype.kind == "f" else data.astype(_FLOAT)
 
 
@@ -139,6 +144,63 @@ def sqrt(a: Tensor) -> Tensor:
     return _result(data, (a,), backward, "sqrt")
 
 
+def _call(name: str, x):
+    """``x.name()`` for a Tensor (recorded, for create_graph), ``np.name(x)`` for an array."""
+    return getattr(x, name)() if isinstance(x, Tensor) else getattr(np, name)(x)
+
+
+def _unary(forward, a: Tensor, backward, op: str) -> Tensor:
+    """``forward`` of the data as floats, out-of-domain values silently inf/nan (as torch), with ``backward``."""
+    with np.errstate(all="ignore"):
+        data = forward(_float_data(a))
+
+    def quiet(g, out, x):
+        with np.errstate(all="ignore"):
+            return (backward(g, out, x),)
+
+    return _result(data, (a,), quiet, op)
+
+
+def sin(a: Tensor) -> Tensor:
+    """sin(x); d/dx = cos(x)."""
+    return _unary(np.sin, a, lambda g, out, x: g * _call("cos", x), "sin")
+
+
+def cos(a: Tensor) -> Tensor:
+    """cos(x); d/dx = -sin(x)."""
+    return _unary(np.cos, a, lambda g, out, x: -g * _call("sin", x), "cos")
+
+
+def tan(a: Tensor) -> Tensor:
+    """tan(x); d/dx = 1 + tan(x)**2."""
+    return _unary(np.tan, a, lambda g, out, x: g * (out * out + 1), "tan")
+
+
+def log10(a: Tensor) -> Tensor:
+    """Base-10 log; d/dx = 1 / (x ln 10)."""
+    return _unary(np.log10, a, lambda g, out, x: g / (x * math.log(10)), "log10")
+
+
+def log2(a: Tensor) -> Tensor:
+    """Base-2 log; d/dx = 1 / (x ln 2)."""
+    return _unary(np.log2, a, lambda g, out, x: g / (x * math.log(2)), "log2")
+
+
+def exp2(a: Tensor) -> Tensor:
+    """2**x; d/dx = 2**x ln 2."""
+    return _unary(np.exp2, a, lambda g, out, x: g * out * math.log(2), "exp2")
+
+
+def rsqrt(a: Tensor) -> Tensor:
+    """1 / sqrt(x); d/dx = -1 / (2 x**1.5) = -out**3 / 2."""
+    return _unary(lambda x: 1 / np.sqrt(x), a, lambda g, out, x: g * out * out * out * -0.5, "rsqrt")
+
+
+def square(a: Tensor) -> Tensor:
+    """x * x (integers stay integers, as torch); d/dx = 2x."""
+    return _result(np.square(a._data), (a,), lambda g, out, x: (g * x * 2,), "square")
+
+
 def tanh(a: Tensor) -> Tensor:
     """tanh(x); d/dx = 1 - tanh(x)**2."""
     return _result(np.tanh(_float_data(a)), (a,), lambda g, out, x: (g * (1 - out * out),), "tanh")
@@ -154,7 +216,7 @@ def sigmoid(a: Tensor) -> Tensor:
 
 def relu(a: Tensor) -> Tensor:
     """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
-    x = a.data
+    x = a._data
     big = x.nbytes >= buffers.MIN_BYTES  # small arrays: malloc keeps them, NumPy's own allocation is faster
     data = np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype, x)) if big and x.dtype.kind == "f" else \
         np.maximum(x, 0)
@@ -195,14 +257,14 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:
     """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-    return _result(np.abs(a.data), (a,), lambda g, out, x: (g * np.sign(raw(x)),), "abs")
+    return _result(np.abs(a._data), (a,), lambda g, out, x: (g * np.sign(raw(x)),), "abs")
 
 
 def _bound(op: str, bound):
     if isinstance(bound, Tensor):
         if bound.requires_grad:
             raise TypeError(f"{op}: bounds are constants; for a differentiable bound use maximum/minimum")
-        return bound.data
+        return bound._data
     return bound
 
 
@@ -211,7 +273,7 @@ def clip(a: Tensor, lo=None, hi=None) -> Tensor:
     lo, hi = _bound("clip", lo), _bound("clip", hi)
     if lo is None and hi is None:
         raise ValueError("clip: at least one of lo and hi must be given")
-    data = a.data
+    data = a._data
     if lo is not None:
         data = np.maximum(data, lo)
     if hi is not None:
@@ -263,10 +325,10 @@ def minimum(a: Tensor, b) -> Tensor:
 
 def astype(a: Tensor, dtype) -> Tensor:
     """The data cast to ``dtype``; the gradient is cast back. A non-float result records no graph."""
-    data = a.data.astype(dtype)
+    data = a._data.astype(dtype)
     if data.dtype.kind != "f":
         return Tensor(data)
-    source = a.data.dtype
+    source = a._data.dtype
     return _result(data, (a,), lambda g, out, x: (g.astype(source),), "astype")
 
 
@@ -296,7 +358,7 @@ ne = _comparison("ne", "!=", np.not_equal)
 
 def truth(a: Tensor) -> bool:
     """bool(t) for a one-element tensor; ambiguous (ValueError) for more, as NumPy and PyTorch."""
-    if a.data.size != 1:
+    if a._data.size != 1:
         raise ValueError(f"the truth value of a tensor of shape {a.shape} is ambiguous; "
-                         "reduce it first (e.g. t.data.any()) or compare one element")
-    return bool(a.data.item())
+                         "reduce it first (e.g. t.any() or t.all()) or compare one element")
+    return bool(a._data.item())

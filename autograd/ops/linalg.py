@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, _operand, _result
+from ..tensor_class import Tensor, _operand, _result
 from . import buffers
 
 METHODS = ["matmul", "linear"]
@@ -69,7 +69,7 @@ def matmul(a: Tensor, b) -> Tensor:
     """a @ b as numpy.matmul; d/da = g @ b^T, d/db = a^T @ g (1-D operands promoted, batch axes summed)."""
     b = _operand(b, a)
     _check_matmul(a.shape, b.shape)
-    data = _matmul(a.data, b.data)
+    data = _matmul(a._data, b._data)
     need_a, need_b = a.requires_grad, b.requires_grad
     reuse_a, reuse_b = bool(a.parents), bool(b.parents)  # interior nodes: their gradient is a temporary
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
@@ -107,19 +107,19 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
         weight = _operand(weight, x)
     if bias is not None and not isinstance(bias, Tensor):
         bias = _operand(bias, x)
-    xs, ws = x.data.shape, weight.data.shape
+    xs, ws = x._data.shape, weight._data.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws} "
                          "(expected weight (out_features, in_features) and input (..., in_features))")
-    if bias is not None and bias.data.shape != ws[:1]:
+    if bias is not None and bias._data.shape != ws[:1]:
         raise ValueError(f"linear: bias must have shape ({ws[0]},) for weight of shape {ws}, "
-                         f"got {bias.data.shape}")
-    data = _matmul(x.data, weight.data.T)
+                         f"got {bias._data.shape}")
+    data = _matmul(x._data, weight._data.T)
     if bias is not None:
-        if bias.data.dtype == data.dtype:
-            data += bias.data  # the product is a fresh array: no second one for the sum
+        if bias._data.dtype == data.dtype:
+            data += bias._data  # the product is a fresh array: no second one for the sum
         else:
-            data = data + bias.data
+            data = data + bias._data
     need_x, need_w, reuse_x = x.requires_grad, weight.requires_grad, bool(x.parents)
     rows, features = ws
     flat = len(xs) == 2  # no batch axes to fold into rows

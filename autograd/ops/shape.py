@@ -1,4 +1,4 @@
-"""Shape and movement ops: reshape, permutations, broadcasting, padding, joining, where, indexing.
+"""Shape and movement ops: reshape, permutations, broadcasting, padding, joining, splitting, where, indexing.
 
 Each backward is the op's adjoint: a reshape reshapes back, a permutation applies the inverse one,
 a broadcast sums (the core's ``sum_to_shape`` does that), a slice or gather scatters with add.
@@ -10,15 +10,30 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _operand, _result
+from ..tensor_class import Tensor, _operand, _result
 from . import buffers, raw
 
-METHODS = ["reshape", "transpose", "T", "permute", "swapaxes", "flatten", "broadcast_to", "expand",
-           "unsqueeze", "squeeze", "pad", "split"]
+METHODS = ["reshape", "view", "transpose", "T", "permute", "swapaxes", "flatten", "broadcast_to", "expand",
+           "unsqueeze", "squeeze", "pad", "split", "chunk", "tensor_split"]
 STATIC = ["concatenate", "stack", "where"]
 OPERATORS = {"__getitem__": "getitem"}
 
 AxisError = getattr(np, "exceptions", np).AxisError  # a ValueError and an IndexError, as in NumPy
+UNSET = object()
+
+
+def resolve(op: str, default, **given):
+    """The one of some aliased arguments that was given (``axis=``/``dim=``, ``keepdims=``/``keepdim=``, ...),
+    or ``default`` if none was; giving two of them is a TypeError naming both."""
+    found = UNSET
+    for value in given.values():  # a loop, not comprehensions: every reduction calls this twice
+        if value is not UNSET:
+            if found is not UNSET:
+                passed = " and ".join(f"{name}=" for name, v in given.items() if v is not UNSET)
+                raise TypeError(f"{op}: got {passed}, which are aliases; pass only one of "
+                                f"{', '.join(name + '=' for name in given)}")
+            found = value
+    return default if found is UNSET else found
 
 
 def _axis(axis, ndim: int, op: str) -> int:
@@ -36,9 +51,9 @@ def _shape_args(shape: tuple) -> tuple:
 
 def _reshaped(a: Tensor, shape: tuple, op: str) -> Tensor:
     try:
-        data = buffers.reshape(a.data, shape)
+        data = buffers.reshape(a._data, shape)
     except ValueError:
-        raise ValueError(f"{op}: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {a.shape} ({a._data.size} elements) "
                          f"into shape {shape}") from None
     source = a.shape
     return _result(data, (a,), lambda g, out, x: (g.reshape(source),), op)
@@ -49,9 +64,14 @@ def reshape(a: Tensor, *shape) -> Tensor:
     return _reshaped(a, _shape_args(shape), "reshape")
 
 
+def view(a: Tensor, *shape) -> Tensor:
+    """torch's view: as reshape (varargs or a tuple, one -1 inferred); the gradient is reshaped back."""
+    return _reshaped(a, _shape_args(shape), "view")
+
+
 def _permute(a: Tensor, perm: tuple, op: str) -> Tensor:
     inverse = tuple(int(i) for i in np.argsort(perm))
-    return _result(a.data.transpose(perm), (a,), lambda g, out, x: (g.transpose(*inverse),), op)
+    return _result(a._data.transpose(perm), (a,), lambda g, out, x: (g.transpose(inverse),), op)
 
 
 def _permutation(axes: tuple, ndim: int, op: str) -> tuple:
@@ -68,7 +88,9 @@ def _permutation(axes: tuple, ndim: int, op: str) -> tuple:
 
 
 def transpose(a: Tensor, *axes) -> Tensor:
-    """a with its axes permuted (reversed if none are given); the gradient is permuted back."""
+    """torch's transpose(dim0, dim1) swaps two axes; else NumPy's (axes reversed, or permuted as listed)."""
+    if len(axes) == 2 and not isinstance(axes[0], (tuple, list)):
+        return _permute(a, _swap(a.ndim, *axes, "transpose"), "transpose")
     perm = _permutation(axes, a.ndim, "transpose") if axes else tuple(range(a.ndim))[::-1]
     return _permute(a, perm, "transpose")
 
@@ -81,19 +103,23 @@ def permute(a: Tensor, *axes) -> Tensor:
     return _permute(a, _permutation(axes, a.ndim, "permute"), "permute")
 
 
+def _swap(ndim: int, axis1, axis2, op: str) -> tuple:
+    perm = list(range(ndim))
+    i, j = _axis(axis1, max(ndim, 1), op), _axis(axis2, max(ndim, 1), op)  # torch allows 0 / -1 on a 0-d tensor
+    if ndim:
+        perm[i], perm[j] = j, i
+    return tuple(perm)
+
+
 def swapaxes(a: Tensor, axis1: int, axis2: int) -> Tensor:
     """a with two axes exchanged; the gradient exchanges them back."""
-    perm = list(range(a.ndim))
-    i, j = _axis(axis1, a.ndim, "swapaxes"), _axis(axis2, a.ndim, "swapaxes")
-    perm[i], perm[j] = j, i
-    return _permute(a, tuple(perm), "swapaxes")
+    return _permute(a, _swap(a.ndim, axis1, axis2, "swapaxes"), "swapaxes")
 
 
-def flatten(a: Tensor, start_axis: int = 0, end_axis: int = -1, *, start_dim: int | None = None,
-            end_dim: int | None = None) -> Tensor:
+def flatten(a: Tensor, start_axis=UNSET, end_axis=UNSET, *, start_dim=UNSET, end_dim=UNSET) -> Tensor:
     """a with axes start_axis..end_axis merged into one (a 0-d tensor becomes shape (1,))."""
-    start = _axis(start_axis if start_dim is None else start_dim, max(a.ndim, 1), "flatten")
-    end = _axis(end_axis if end_dim is None else end_dim, max(a.ndim, 1), "flatten")
+    start = _axis(resolve("flatten", 0, start_axis=start_axis, start_dim=start_dim), max(a.ndim, 1), "flatten")
+    end = _axis(resolve("flatten", -1, end_axis=end_axis, end_dim=end_dim), max(a.ndim, 1), "flatten")
     if start > end:
         raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
     shape = a.shape[:start] + (math.prod(a.shape[start:end + 1]),) + a.shape[end + 1:]
@@ -104,7 +130,7 @@ def broadcast_to(a: Tensor, *shape) -> Tensor:
     """a repeated along new leading and size-1 axes (a view); the gradient sums the copies back."""
     shape = _shape_args(shape)
     try:
-        data = np.broadcast_to(a.data, shape)
+        data = np.broadcast_to(a._data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {a.shape} to shape {shape}") from None
     # The core reduces every gradient to its input's shape: the adjoint of broadcasting is that sum.
@@ -118,15 +144,15 @@ def expand(a: Tensor, *sizes) -> Tensor:
     return broadcast_to(a, tuple(a.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes)))
 
 
-def unsqueeze(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+def unsqueeze(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """a with a new size-1 axis at ``axis`` (in range -ndim-1..ndim); the gradient drops it."""
-    axis = _axis(axis if dim is None else dim, a.ndim + 1, "unsqueeze")
+    axis = _axis(resolve("unsqueeze", None, axis=axis, dim=dim), a.ndim + 1, "unsqueeze")
     return _reshaped(a, a.shape[:axis] + (1,) + a.shape[axis:], "unsqueeze")
 
 
-def squeeze(a: Tensor, axis=None, *, dim=None) -> Tensor:
+def squeeze(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """a without its size-1 axes (or only those in ``axis``; as torch, others are left alone)."""
-    axis = axis if dim is None else dim
+    axis = resolve("squeeze", None, axis=axis, dim=dim)
     axes = range(a.ndim) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
     drop = {i for i in (_axis(ax, max(a.ndim, 1), "squeeze") for ax in axes) if a.ndim and a.shape[i] == 1}
     return _reshaped(a, tuple(n for i, n in enumerate(a.shape) if i not in drop), "squeeze")
@@ -144,7 +170,7 @@ def pad(a: Tensor, pad_width, value: float = 0) -> Tensor:
                          f"a tensor of shape {a.shape}, got {pad_width!r}") from None
     inner = tuple(slice(int(b), int(b) + n) for n, (b, _) in zip(a.shape, widths))
     data = np.full(tuple(n + int(b) + int(e) for n, (b, e) in zip(a.shape, widths)), value, dtype=a.dtype)
-    data[inner] = a.data
+    data[inner] = a._data
     return _result(data, (a,), lambda g, out, x: (g[inner],), "pad")
 
 
@@ -160,7 +186,7 @@ def _tensors(items, op: str) -> list:
 def _join(op: str, join, tensors: list, axis: int, pieces: list) -> Tensor:
     """``join`` of the tensors' data along ``axis``; each tensor's gradient is g[its piece]."""
     try:
-        data = join([t.data for t in tensors], axis=axis)
+        data = join([t._data for t in tensors], axis=axis)
     except ValueError:
         raise ValueError(f"{op}: cannot join tensors of shapes {[t.shape for t in tensors]} "
                          f"along axis {axis}") from None
@@ -169,36 +195,79 @@ def _join(op: str, join, tensors: list, axis: int, pieces: list) -> Tensor:
         None if p is None else g[p] for p in pieces), op)
 
 
-def concatenate(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
+def concatenate(tensors, axis=UNSET, *, dim=UNSET) -> Tensor:
     """The tensors joined along an existing axis; each gets back its slice of the gradient."""
+    axis = resolve("concatenate", 0, axis=axis, dim=dim)
     tensors = _tensors(tensors, "concatenate")
-    axis = _axis(axis if dim is None else dim, tensors[0].ndim, "concatenate")
+    axis = _axis(axis, tensors[0].ndim, "concatenate")
     bounds = np.cumsum([0] + [t.shape[axis] if t.ndim > axis else 0 for t in tensors]).tolist()
     lead = (slice(None),) * axis
     return _join("concatenate", np.concatenate, tensors, axis,
                  [lead + (slice(s, e),) for s, e in zip(bounds, bounds[1:])])
 
 
-def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
+def stack(tensors, axis=UNSET, *, dim=UNSET) -> Tensor:
     """The tensors joined along a new axis; each gets back its slice of the gradient."""
+    axis = resolve("stack", 0, axis=axis, dim=dim)
     tensors = _tensors(tensors, "stack")
-    axis = _axis(axis if dim is None else dim, tensors[0].ndim + 1, "stack")
+    axis = _axis(axis, tensors[0].ndim + 1, "stack")
     return _join("stack", np.stack, tensors, axis, [(slice(None),) * axis + (i,) for i in range(len(tensors))])
 
 
-def split(a: Tensor, indices_or_sections, axis: int = 0, *, dim: int | None = None) -> list:
-    """NumPy's split: ``n`` equal sections or pieces cut before each index, as a list of slices of a."""
-    axis = _axis(axis if dim is None else dim, a.ndim, "split")
-    length = a.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        sections = int(indices_or_sections)
-        if sections <= 0 or length % sections:
-            raise ValueError(f"split: axis {axis} of length {length} does not split into {sections} equal sections")
-        bounds = [i * (length // sections) for i in range(sections + 1)]
-    else:
-        bounds = [0, *(int(i) for i in indices_or_sections), length]
+def _pieces(a: Tensor, axis: int, bounds: list) -> tuple:
+    """The slices of ``a`` between consecutive ``bounds`` along ``axis``, each a view whose gradient scatters back."""
     lead = (slice(None),) * axis
-    return [getitem(a, lead + (slice(s, e),)) for s, e in zip(bounds[:-1], bounds[1:])]
+    return tuple(getitem(a, lead + (slice(s, e),)) for s, e in zip(bounds[:-1], bounds[1:]))
+
+
+def _sizes(value) -> list | int:
+    """An int (also a 0-d int Tensor) as itself, a sequence (also a 1-D Tensor) as a list of ints."""
+    if isinstance(value, Tensor):
+        value = value._data
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, (int, np.integer)):
+        return int(value)
+    return [int(n) for n in value]
+
+
+def split(a: Tensor, split_size_or_sections, axis=UNSET, *, dim=UNSET) -> tuple:
+    """torch's split: pieces of ``size`` (an int; the last may be smaller) or of the listed sizes."""
+    axis = _axis(resolve("split", 0, axis=axis, dim=dim), a.ndim, "split")
+    length, sizes = a.shape[axis], _sizes(split_size_or_sections)
+    if isinstance(sizes, int):
+        if sizes < 0 or sizes == 0 and length:
+            raise ValueError(f"split: split_size must be positive (0 only for an empty axis), got {sizes}")
+        sizes = [sizes] * (-(-length // sizes)) if length else [0]
+        sizes[-1] = length - sum(sizes[:-1])
+    elif sum(sizes) != length or any(n < 0 for n in sizes):
+        raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {length}, the length of axis "
+                         f"{axis}")
+    return _pieces(a, axis, np.cumsum([0, *sizes]).tolist())
+
+
+def chunk(a: Tensor, chunks: int, axis=UNSET, *, dim=UNSET) -> tuple:
+    """torch's chunk: split into pieces of ceil(n / chunks) along the axis (so maybe fewer than ``chunks``)."""
+    axis = _axis(resolve("chunk", 0, axis=axis, dim=dim), a.ndim, "chunk")
+    if int(chunks) <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    length = a.shape[axis]
+    if not length:  # as torch: ``chunks`` empty pieces
+        return _pieces(a, axis, [0] * (int(chunks) + 1))
+    return split(a, -(-length // int(chunks)), axis)
+
+
+def tensor_split(a: Tensor, indices_or_sections, axis=UNSET, *, dim=UNSET) -> tuple:
+    """NumPy's array_split (as torch.tensor_split): ``n`` near-equal sections, the first n % sections
+    one longer, or the pieces cut before each index."""
+    axis = _axis(resolve("tensor_split", 0, axis=axis, dim=dim), a.ndim, "tensor_split")
+    length, cut = a.shape[axis], _sizes(indices_or_sections)
+    if isinstance(cut, int):
+        if cut <= 0:
+            raise ValueError(f"tensor_split: the number of sections must be positive, got {cut}")
+        size, extra = divmod(length, cut)
+        bounds = np.cumsum([0] + [size + 1] * extra + [size] * (cut - extra)).tolist()
+    else:
+        bounds = [0, *cut, length]  # slices between them, as NumPy's: a cut before an earlier one gives an empty piece
+    return _pieces(a, axis, bounds)
 
 
 def where(condition, a, b) -> Tensor:
@@ -208,7 +277,7 @@ def where(condition, a, b) -> Tensor:
         a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
     b = _operand(b, a)
     try:
-        data = np.where(mask, a.data, b.data)
+        data = np.where(mask, a._data, b._data)
     except ValueError:
         raise ValueError(f"where: shapes {mask.shape}, {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -223,7 +292,9 @@ def where(condition, a, b) -> Tensor:
 
 def _index_part(part):
     if isinstance(part, Tensor):
-        part = part.data
+        part = part._data
+    elif isinstance(part, range):
+        part = np.arange(part.start, part.stop, part.step, dtype=np.int64)
     elif isinstance(part, list):
         part = np.asarray(part) if part else np.zeros(0, np.int64)
     if isinstance(part, np.ndarray) and part.dtype.kind == "f":
@@ -251,14 +322,14 @@ def _scatter_array(g: np.ndarray, index: tuple, shape: tuple) -> np.ndarray:
 
 def _scatter(g: Tensor, index: tuple, shape: tuple) -> Tensor:
     """Zeros of ``shape`` with g added at ``index`` (the adjoint of indexing); its gradient is h[index]."""
-    return _result(_scatter_array(g.data, index, shape), (g,), lambda h, out, x: (h[index],), "scatter")
+    return _result(_scatter_array(g._data, index, shape), (g,), lambda h, out, x: (h[index],), "scatter")
 
 
 def getitem(a: Tensor, index) -> Tensor:
     """a[index] (ints, slices, None, Ellipsis, masks, integer arrays); the gradient scatters back with add."""
     index = _index(index)
     try:
-        data = np.asarray(a.data[index])
+        data = np.asarray(a._data[index])
     except IndexError as error:
         raise IndexError(f"getitem: {error} (indexing a tensor of shape {a.shape})") from None
     shape = a.shape

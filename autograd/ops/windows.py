@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..tensor import Tensor, _result
+from ..tensor_class import Tensor, _result
 from . import buffers
 from .linalg import _product
 
@@ -87,13 +87,13 @@ def _fold_array(cols: np.ndarray, w: _Windows) -> np.ndarray:
 def _unfolded(x: Tensor, w: _Windows) -> Tensor:
     def backward(g, out, v):
         return (_folded(g, w) if isinstance(g, Tensor) else _fold_array(g, w),)
-    return _result(_unfold_array(x.data, w), (x,), backward, "unfold")
+    return _result(_unfold_array(x._data, w), (x,), backward, "unfold")
 
 
 def _folded(cols: Tensor, w: _Windows) -> Tensor:
     def backward(g, out, v):
         return (_unfolded(g, w) if isinstance(g, Tensor) else _unfold_array(g, w),)
-    return _result(_fold_array(cols.data, w), (cols,), backward, "fold")
+    return _result(_fold_array(cols._data, w), (cols,), backward, "fold")
 
 
 def unfold(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
@@ -147,13 +147,13 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
     w = _windows(x.shape[-2:], weight.shape[-2:], stride, padding, dilation, "conv2d")
     n, c = x.shape[:2]
     out_channels = weight.shape[0]
-    dtype = np.result_type(x.data.dtype, weight.data.dtype)
+    dtype = np.result_type(x._data.dtype, weight._data.dtype)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
-    columns = _columns(x.data, w, dtype)
-    kernel = weight.data.reshape(out_channels, -1).astype(dtype, copy=False)
+    columns = _columns(x._data, w, dtype)
+    kernel = weight._data.reshape(out_channels, -1).astype(dtype, copy=False)
     data = np.matmul(kernel, columns, out=buffers.empty((out_channels, columns.shape[1]), dtype))
     if bias is not None:
-        data += bias.data.reshape(out_channels, 1)
+        data += bias._data.reshape(out_channels, 1)
     (oh, ow), need_x = w.out, x.requires_grad
 
     def backward(g, out, x, k, b=None):

@@ -44,9 +44,9 @@ def test_results_in_reused_buffers_stay_correct_across_steps():
     for _ in range(3):
         x = Tensor(rng.standard_normal((600, 600)).astype(np.float32))
         h = (x @ w).relu()
-        kept.append((h, np.maximum(x.data @ w.data, 0)))  # a live result must never be overwritten
+        kept.append((h, np.maximum(x.numpy() @ w.numpy(), 0)))  # a live result must never be overwritten
         (h * h).sum().backward()
-        assert w.grad.base is None  # a leaf's .grad owns its memory, never a reused block
+        assert w._grad.base is None  # a leaf's .grad owns its memory, never a reused block
         w.grad = None
     for h, expected in kept:
         np.testing.assert_allclose(h.data, expected, rtol=1e-5)
@@ -81,8 +81,8 @@ def test_relu_writes_its_gradient_in_place_only_into_arrays_nobody_else_holds():
     r = x.relu()
     r.retain_grad()
     (r * 3.0).backward(gradient=seed)
-    assert np.all(r.grad == 3) and np.all(seed == 1)  # neither the kept .grad nor the caller's seed changed
-    np.testing.assert_array_equal(x.grad, 3 * (x.data > 0))
+    assert np.all(r.grad.numpy() == 3) and np.all(seed == 1)  # neither the kept .grad nor the caller's seed changed
+    np.testing.assert_array_equal(x.grad, 3 * (x.numpy() > 0))
     y = x.relu() * 2.0
     trace = trace_backward(y, gradient=seed, show=False)
     upstream = next(s["upstream"] for s in trace.steps if s["op"] == "relu")

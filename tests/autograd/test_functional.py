@@ -214,15 +214,15 @@ def _mlp_params(seed=1):
 def test_mlp_hessian_matches_finite_differences_of_gradients_and_torch():
     params = _mlp_params()
     blocks = hessian(_mlp_loss, params)
-    sizes = [p.size for p in params]
-    full = np.block([[blocks[i][j].data.reshape(sizes[i], sizes[j]) for j in range(4)] for i in range(4)])
+    sizes = [p.numel() for p in params]
+    full = np.block([[blocks[i][j].numpy().reshape(sizes[i], sizes[j]) for j in range(4)] for i in range(4)])
     np.testing.assert_allclose(full, full.T, atol=1e-12)
-    flat = np.concatenate([p.data.ravel() for p in params])
+    flat = np.concatenate([p.numpy().ravel() for p in params])
 
     def gradient_at(theta):
         pieces = np.split(theta, np.cumsum(sizes)[:-1])
         leaves = [Tensor(v.reshape(p.shape), requires_grad=True) for v, p in zip(pieces, params)]
-        return np.concatenate([g.data.ravel() for g in grad(_mlp_loss(*leaves), leaves)])
+        return np.concatenate([g.numpy().ravel() for g in grad(_mlp_loss(*leaves), leaves)])
 
     eps = 1e-6
     numeric = np.stack([(gradient_at(flat + eps * e) - gradient_at(flat - eps * e)) / (2 * eps)
@@ -232,7 +232,7 @@ def test_mlp_hessian_matches_finite_differences_of_gradients_and_torch():
     x, target = torch.tensor(MLP_X), torch.tensor(MLP_TARGET)
     theirs = torch.autograd.functional.hessian(
         lambda w1, b1, w2, b2: torch.nn.functional.cross_entropy((x @ w1 + b1).tanh() @ w2 + b2, target),
-        tuple(torch.tensor(p.data) for p in params))
+        tuple(torch.tensor(p.numpy()) for p in params))
     _close(blocks, theirs)
 
 
@@ -243,9 +243,9 @@ def test_newton_solves_a_quadratic_in_one_step():
     f = lambda x: 0.5 * (x @ (Tensor(a) @ x)) - (Tensor(b) * x).sum() + 3.0
     x = Tensor(np.zeros(5), requires_grad=True)
     (g,) = grad(f(x), x)
-    x = Tensor(x.data - np.linalg.solve(hessian(f, x).data, g.data), requires_grad=True)
-    np.testing.assert_allclose(x.data, np.linalg.solve(a, b), rtol=1e-12)
-    assert np.abs(grad(f(x), x)[0].data).max() < 1e-12
+    x = Tensor(x.numpy() - np.linalg.solve(hessian(f, x).numpy(), g.numpy()), requires_grad=True)
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b), rtol=1e-12)
+    assert np.abs(grad(f(x), x)[0].numpy()).max() < 1e-12
     q = lambda u, v: 2 * u * u + u * v + v * v - 3 * u + 1  # the same with Values
     point = np.array([4.0, -7.0])
     point = point - np.linalg.solve(hessian(q, (Value(4.0), Value(-7.0))), jacobian(q, (Value(4.0), Value(-7.0))))

@@ -133,7 +133,7 @@ def test_released_graphs_free_their_closures():
     y = x * 2.0
     token = Tracked()
     ref = weakref.ref(token)
-    y._backward = (lambda saved: (lambda g, out, a, b: (g * b, g * a * (saved is not None))))(token)
+    y._vjp = (lambda saved: (lambda g, out, a, b: (g * b, g * a * (saved is not None))))(token)
     del token
     gc.collect()
     alive_before = ref() is not None

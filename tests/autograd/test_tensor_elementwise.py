@@ -113,24 +113,24 @@ def test_no_warnings_and_pytorch_values_outside_domains_and_ranges():
         warnings.simplefilter("error")
         x = Tensor(np.array([-1.0, 0.0, 4.0]), requires_grad=True)
         log, sqrt = x.log(), x.sqrt()
-        assert np.isnan(log.data[0]) and log.data[1] == -np.inf and log.data[2] == np.log(4.0)
-        assert np.isnan(sqrt.data[0]) and sqrt.data[1:].tolist() == [0.0, 2.0]
+        assert np.isnan(log.numpy()[0]) and log.numpy()[1] == -np.inf and log.numpy()[2] == np.log(4.0)
+        assert np.isnan(sqrt.numpy()[0]) and sqrt.numpy()[1:].tolist() == [0.0, 2.0]
         log.sum().backward()
         assert x.grad.tolist() == [-1.0, np.inf, 0.25]
         x.grad = None
         sqrt.sum().backward()
-        assert np.isnan(x.grad[0]) and x.grad[1:].tolist() == [np.inf, 0.25]
+        assert np.isnan(x.grad.numpy()[0]) and x.grad[1:].tolist() == [np.inf, 0.25]
         big = Tensor(np.array([-1000.0, 1000.0]), requires_grad=True)
-        assert big.exp().data.tolist() == [0.0, np.inf]
+        assert big.exp().numpy().tolist() == [0.0, np.inf]
         s = big.sigmoid()
-        assert s.data.tolist() == [0.0, 1.0]
+        assert s.numpy().tolist() == [0.0, 1.0]
         s.sum().backward()
         assert big.grad.tolist() == [0.0, 0.0]
-        assert big.tanh().data.tolist() == [-1.0, 1.0]
-        assert big.elu().data.tolist() == [-1.0, 1000.0]
+        assert big.tanh().numpy().tolist() == [-1.0, 1.0]
+        assert big.elu().numpy().tolist() == [-1.0, 1000.0]
         x32 = Tensor(np.array([-100.0, 100.0], dtype=np.float32))
         s32 = x32.sigmoid()
-        assert s32.dtype == np.float32 and 0 <= s32.data[0] < 1e-40 and s32.data[1] == 1.0
+        assert s32.dtype == np.float32 and 0 <= s32.numpy()[0] < 1e-40 and s32.numpy()[1] == 1.0
 
 
 def test_float32_stays_float32_and_integers_become_float32():
@@ -166,7 +166,7 @@ def test_second_derivatives_through_create_graph():
     for name, (f, second) in checks.items():
         (g,) = grad(f(x).sum(), x, create_graph=True)
         (gg,) = grad(g.sum(), x)
-        np.testing.assert_allclose(gg.data, second(x.data), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(gg.numpy(), second(x.numpy()), rtol=1e-12, err_msg=name)
 
 
 # --- comparisons --------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_gradcheck_reports_a_wrong_gradient():
 
     def f(x):
         y = x.tanh()
-        y._backward = lambda g, out, v: (g * 2.0,)  # a deliberately wrong local derivative
+        y._vjp = lambda g, out, v: (g * 2.0,)  # a deliberately wrong local derivative
         return y + wrong * 0
 
     with pytest.raises(GradcheckError, match="input 0: analytic gradient 2.0 but numeric 0.78"):

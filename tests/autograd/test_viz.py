@@ -13,13 +13,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 import nn
 import nn.functional as F
 from autograd import Tensor, Value, draw_graph
-from autograd.tensor import _result as _tensor_result
+from autograd.tensor_class import _result as _tensor_result
 from autograd.viz import GraphvizNotFoundError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def randn(*shape, seed, requires_grad=False):
+    """Seeded standard normal float32 samples as a Tensor."""
+    data = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return Tensor(data, requires_grad=requires_grad)
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 INSTALL_STEPS = ("apt-get install graphviz", "brew install graphviz", "conda install -c conda-forge graphviz")
 
@@ -183,12 +190,12 @@ def test_graph_drawn_after_backward_released_its_closures_still_renders():
 
 
 def test_big_tensor_shows_shape_dtype_and_summary_statistics():
-    w = Tensor.randn(100, 100, seed=0, requires_grad=True)
+    w = randn(100, 100, seed=0, requires_grad=True)
     w.label = "W"
     y = w * 2 + 1
     y.backward(gradient=np.full((100, 100), 0.5))
     w_record = by_label(draw_graph(y).source)["W"][1]
-    data, grad = w.data, w.grad
+    data, grad = w.numpy(), w.grad.numpy()
     assert w_record.startswith(r"{ W\n(100, 100) float32 | ")
     assert f"data min {data.min():.4g} mean {data.mean():.4g} max {data.max():.4g}" in w_record
     assert f"grad min {grad.min():.4g} mean {grad.mean():.4g} max {grad.max():.4g}" in w_record
@@ -207,7 +214,7 @@ def test_small_tensor_shows_its_values_and_none_grad():
 
 
 def test_small_threshold_and_empty_tensor():
-    t = Tensor.arange(7)
+    t = autograd.arange(7, dtype=np.float32)
     assert "data min 0 mean 3 max 6" in draw_graph(t).source
     assert "data [0, 1, 2, 3, 4, 5, 6]" in draw_graph(t, small=7).source
     assert "data empty" in draw_graph(Tensor(np.zeros((0, 3)))).source
@@ -326,7 +333,7 @@ def cluster_body(source: str, name: str) -> str:
 
 def mlp_loss():
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    x = Tensor.randn(32, 4, seed=0)
+    x = randn(32, 4, seed=0)
     x.label = "x"
     loss = F.cross_entropy(model(x), np.random.default_rng(0).integers(0, 3, 32))
     loss.label = "loss"
@@ -366,10 +373,11 @@ def test_collapsed_box_turns_red_when_a_parameter_inside_fails_the_check():
             self.weight = Tensor(np.linspace(0.5, 1.5, 16).astype(np.float32), requires_grad=True)
 
         def forward(self, x):
-            return _tensor_result(x.data * self.weight.data, (x, self.weight), lambda g, out, a, b: (g * b, g), "*")
+            return _tensor_result(x.numpy() * self.weight.numpy(), (x, self.weight),
+                                  lambda g, out, a, b: (g * b, g), "*")
 
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), Scale(), nn.Linear(16, 3))
-    x, y = Tensor.randn(32, 4, seed=0), np.random.default_rng(0).integers(0, 3, 32)
+    x, y = randn(32, 4, seed=0), np.random.default_rng(0).integers(0, 3, 32)
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     source = draw_graph(loss, collapse="module", check=lambda: F.cross_entropy(model(x), y)).source
@@ -398,7 +406,7 @@ def test_nested_modules_nest_their_clusters_and_keep_their_own_ops():
                 h = block(h)
             return self.out(h)
 
-    out = Net()(Tensor.randn(5, 4, seed=1)).sum()
+    out = Net()(randn(5, 4, seed=1)).sum()
     out.backward()
     source = draw_graph(out, collapse="module").source
     net = cluster_body(source, "cluster_m10")
@@ -416,7 +424,7 @@ def test_nested_modules_nest_their_clusters_and_keep_their_own_ops():
 def test_a_shared_layer_keeps_its_weight_in_the_enclosing_cluster_and_identity_draws_nothing():
     shared = nn.Linear(3, 3)
     model = nn.Sequential(shared, nn.ReLU(), shared, nn.Identity())
-    out = model(Tensor.randn(2, 3, seed=0)).sum()
+    out = model(randn(2, 3, seed=0)).sum()
     out.backward()
     source = draw_graph(out, collapse="module").source
     sequential = cluster_body(source, "cluster_m3")  # the Identity returned its input: no call, no box
@@ -448,7 +456,7 @@ def test_collapse_of_six_hundred_calls_is_fast():
     layers = []
     for _ in range(300):
         layers += [nn.Linear(4, 4), nn.ReLU()]
-    loss = nn.Sequential(*layers)(Tensor.randn(8, 4, seed=0)).sum()
+    loss = nn.Sequential(*layers)(randn(8, 4, seed=0)).sum()
     loss.backward()
     start = time.perf_counter()
     source = draw_graph(loss, collapse="module").source

@@ -241,16 +241,16 @@ def test_check_explains_what_it_cannot_replay():
 def test_check_with_a_function_covers_tensor_graphs_and_restores_float32_data():
     w = Tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True, label="W")
     x = Tensor([[1.0, 2.0], [-1.0, 0.5]], requires_grad=True, label="x")
-    original = w.data
+    original = w.numpy()
     loss = (x @ w).tanh().sum()
     loss.backward()
     source = draw_graph(loss, check=lambda: (x @ w).tanh().sum()).source
     assert "gradient check: all 2 leaves agree with central differences" in source
     assert re.search(r"W\\n\(2, 2\) float32 \| .* \| numeric agrees \(max diff \d", source)
-    assert w.data is original and w.data.dtype == np.float32
+    assert w.numpy() is original and w.numpy().dtype == np.float32
     with pytest.raises(ValueError, match="fn must recompute the root"):
         draw_graph(loss, check=lambda: (x @ w).sum())
-    other = Tensor(w.data.copy(), requires_grad=True)
+    other = Tensor(w.numpy().copy(), requires_grad=True)
     with pytest.raises(ValueError, match="none of the drawn leaves"):
         draw_graph(loss, check=lambda: (Tensor(x.data) @ other).tanh().sum())
 

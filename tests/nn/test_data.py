@@ -42,7 +42,7 @@ def test_each_epoch_is_a_permutation_and_pairs_stay_aligned():
     for _ in range(2):
         seen = []
         for xb, yb in loader:
-            rows = xb.data[:, 0].astype(int)
+            rows = xb.numpy()[:, 0].astype(int)
             np.testing.assert_array_equal(yb.data, rows % 5)
             seen.extend(rows)
         assert sorted(seen) == list(range(103))

@@ -27,12 +27,12 @@ def relu_net():
 def train_step(model, lr=0.05):
     """Forward, backward and one SGD step inside a watch; returns the watch, the data and grads before the step."""
     opt = nn.optim.SGD(model.parameters(), lr=lr)
-    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    before = {name: p.numpy().copy() for name, p in model.named_parameters()}
     with nn.watch(model) as watch:
         loss = F.mse_loss(model(Tensor(X)), Tensor(Y))
         opt.zero_grad()
         loss.backward()
-        grads = {name: p.grad.copy() for name, p in model.named_parameters()}
+        grads = {name: p.grad.numpy().copy() for name, p in model.named_parameters()}
         opt.step()
     return watch, before, grads
 
@@ -45,22 +45,22 @@ def test_grad_norms_and_update_ratios_match_numpy():
     for name, p in model.named_parameters():
         stats = diag.parameters[name]
         assert stats.shape == p.shape
-        assert stats.data_norm == pytest.approx(norm(p.data), rel=1e-12)
+        assert stats.data_norm == pytest.approx(norm(p.numpy()), rel=1e-12)
         assert stats.grad_norm == pytest.approx(norm(grads[name]), rel=1e-12)
-        assert stats.grad_ratio == pytest.approx(norm(grads[name]) / norm(p.data), rel=1e-12)
-        assert stats.update_ratio == pytest.approx(norm(p.data - before[name]) / norm(p.data), rel=1e-12)
+        assert stats.grad_ratio == pytest.approx(norm(grads[name]) / norm(p.numpy()), rel=1e-12)
+        assert stats.update_ratio == pytest.approx(norm(p.numpy() - before[name]) / norm(p.numpy()), rel=1e-12)
         # plain SGD moves each weight by lr * grad, so the ratio is also known without the snapshot
-        assert stats.update_ratio == pytest.approx(lr * norm(grads[name]) / norm(p.data), rel=1e-9)
+        assert stats.update_ratio == pytest.approx(lr * norm(grads[name]) / norm(p.numpy()), rel=1e-9)
 
 
 def test_explicit_snapshot_gives_the_same_update_ratios():
     model = relu_net()
     opt = nn.optim.SGD(model.parameters(), lr=0.1)
     F.mse_loss(model(Tensor(X)), Tensor(Y)).backward()
-    before, old = nn.snapshot(model), model[2].weight.data.copy()
+    before, old = nn.snapshot(model), model[2].weight.numpy().copy()
     opt.step()
     diag = nn.diagnostics(model, before=before)
-    new = model[2].weight.data
+    new = model[2].weight.numpy()
     assert diag.parameters["2.weight"].update_ratio == pytest.approx(norm(new - old) / norm(new), rel=1e-12)
     assert diag.activations == {}
 
@@ -113,7 +113,8 @@ def test_conv_units_are_channels():
     with nn.watch(model) as watch:
         model(Tensor(x))
     windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(2, 3))  # (N, 1, 4, 4, 3, 3)
-    r = np.maximum(np.einsum("nchwij,ocij->nohw", windows, model[0].weight.data) + model[0].bias.data[:, None, None], 0)
+    weight, bias = model[0].weight.numpy(), model[0].bias.numpy()
+    r = np.maximum(np.einsum("nchwij,ocij->nohw", windows, weight) + bias[:, None, None], 0)
     relu = watch.activations["1"]
     assert relu.units == 3 and relu.dead_units == (r == 0).all(axis=(0, 2, 3)).sum() == 1
     assert relu.zero_fraction == pytest.approx((r == 0).mean()) and relu.mean == pytest.approx(r.mean(), rel=1e-12)
@@ -124,8 +125,8 @@ def test_tanh_and_sigmoid_saturation():
                           nn.Linear(6, 4, dtype=np.float64, seed=5), nn.Sigmoid())
     model[0].weight.data *= 10
     model[2].weight.data *= 10
-    t = np.tanh(X @ model[0].weight.data.T + model[0].bias.data)
-    s = 1 / (1 + np.exp(-(t @ model[2].weight.data.T + model[2].bias.data)))
+    t = np.tanh(X @ model[0].weight.numpy().T + model[0].bias.numpy())
+    s = 1 / (1 + np.exp(-(t @ model[2].weight.numpy().T + model[2].bias.numpy())))
     with nn.watch(model) as watch:
         model(Tensor(X))
     with nn.watch(model, saturation=0.5) as loose:
@@ -236,7 +237,7 @@ def test_only_the_most_recent_outputs_are_kept_for_histograms():
     model = nn.Sequential(nn.Linear(1, 2, dtype=np.float64, seed=6), nn.ReLU())
     batches = [np.random.default_rng(i).standard_normal((4, 1)) for i in range(3)]
     with nn.watch(model, max_samples=20) as watch:
-        outputs = [model(Tensor(b)).data.copy() for b in batches]
+        outputs = [model(Tensor(b)).numpy().copy() for b in batches]
     relu = watch.activations["1"]
     assert relu.count == 24  # statistics cover every call
     np.testing.assert_array_equal(relu.values, np.concatenate(outputs[1:]).ravel())

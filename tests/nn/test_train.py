@@ -132,10 +132,10 @@ def test_train_loss_and_metrics_come_from_the_epochs_batches():
 
     def loss_fn(out, y):
         loss = F.cross_entropy(out, y)
-        batches.append((loss.item(), len(y), y.data.copy()))
+        batches.append((loss.item(), len(y), y.numpy().copy()))
         return loss
 
-    model.register_forward_hook(lambda module, inputs, out: outputs.append(out.data.copy()))
+    model.register_forward_hook(lambda module, inputs, out: outputs.append(out.numpy().copy()))
     history = nn.fit(model, loss_fn, optimizer, loader, epochs=2, metrics=["accuracy", "f1"], progress=False)
     assert [n for _, n, _ in batches] == [50, 50, 20] * 2
     for epoch in range(2):

@@ -1,0 +1,182 @@
+"""In-place ops and item assignment with torch's rules, and clone.
+
+Outside a graph (grad mode off, or nothing involved requires grad) an in-place op changes the
+array in place and stamps the tensor's version, so a backward that saved it raises instead of
+using the new values. Inside a graph (a non-leaf, or a right-hand side that requires grad) the op
+is recorded out of place and the tensor takes the new node's place, keeping its memory, while a
+snapshot keeps the old value and history. A leaf that requires grad changes only under no_grad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import _mode, inplace_clock, no_grad
+from ..tensor_class import Tensor, _new, _operand, _result
+from . import raw
+from .shape import _index
+
+METHODS = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "clamp_", "copy_", "clone"]
+OPERATORS = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",
+             "__setitem__": "setitem"}
+
+
+def _needs_graph(t: Tensor, others: tuple) -> bool:
+    return bool(_mode.record) and (t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
+
+
+def _check_leaf(t: Tensor, name: str) -> None:
+    if t.requires_grad and not t.parents and _mode.grad_enabled:
+        raise RuntimeError(
+            f"{name}: a leaf Variable that requires grad is being used in an in-place operation; do it under "
+            "`with no_grad():` (as optimizer updates are), or change p.data instead")
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A new node holding ``t``'s current value (copied) and history."""
+    old = _new(Tensor)
+    old._data, old._grad, old.label, old.retains_grad = t._data.copy(), None, t.label, False
+    old.parents, old._vjp, old.op, old.requires_grad = t.parents, t._vjp, t.op, t.requires_grad
+    old._hooks = None
+    if t.parents:
+        old._stamp = t._stamp
+    return old
+
+
+def _redirect(t: Tensor, old: Tensor, others: tuple) -> None:
+    """Nodes in the right-hand side's graph that used ``t`` now use its snapshot (``t[i] += v`` reads t)."""
+    stack, seen = [o for o in others if isinstance(o, Tensor) and o.parents], set()
+    while stack:
+        node = stack.pop()
+        if node is t or node in seen:
+            continue
+        seen.add(node)
+        if any(p is t for p in node.parents):
+            node.parents = tuple(old if p is t else p for p in node.parents)
+        stack.extend(p for p in node.parents if p.parents)
+
+
+def _write(t: Tensor, name: str, data: np.ndarray) -> None:
+    """Copy ``data`` into ``t``'s own memory with torch's casting rule (no float into an int tensor)."""
+    if data.shape != t.shape:
+        raise RuntimeError(f"{name}: output with shape {t.shape} doesn't match the broadcast shape {data.shape}")
+    if not np.can_cast(data.dtype, t.dtype, casting="same_kind"):
+        raise RuntimeError(f"{name}: result type {data.dtype} can't be cast to the desired output type {t.dtype}; "
+                           f"convert the tensor first (t = t.to({data.dtype}))")
+    np.copyto(_writable(t, name), data, casting="same_kind")
+
+
+def _writable(t: Tensor, name: str) -> np.ndarray:
+    """t's array, ready to be written: a NumPy scalar or a read-only result first gets memory of its own."""
+    target = t._data
+    if not isinstance(target, np.ndarray) or not target.flags.writeable:
+        if isinstance(target, np.ndarray) and target.size > 1 and 0 in target.strides:
+            raise RuntimeError(f"{name}: more than one element of this tensor refers to the same memory (an "
+                               "expand/broadcast_to view); clone() it before changing it in place")
+        t._data = target = np.array(target)
+    return target
+
+
+def _apply(t: Tensor, name: str, op, *others) -> Tensor:
+    """Run the out-of-place ``op(t, *others)`` and make ``t`` hold its result, in place."""
+    _check_leaf(t, name)
+    if not _needs_graph(t, others):
+        with no_grad():
+            result = op(t, *others)
+        _write(t, name, result._data)
+        t._version = inplace_clock.tick()
+        return t
+    old = _snapshot(t)
+    _redirect(t, old, others)
+    result = op(old, *others)
+    _write(t, name, result._data)
+    t.parents, t._vjp, t.op, t.requires_grad = result.parents, result._vjp, result.op, True
+    t._stamp = result._stamp
+    t._rebased = inplace_clock.tick()
+    return t
+
+
+def add_(a: Tensor, other, alpha=1) -> Tensor:
+    """a += alpha * other, in place."""
+    return _apply(a, "add_", lambda x, y: x + (y if alpha == 1 else y * alpha), other)
+
+
+def sub_(a: Tensor, other, alpha=1) -> Tensor:
+    """a -= alpha * other, in place."""
+    return _apply(a, "sub_", lambda x, y: x - (y if alpha == 1 else y * alpha), other)
+
+
+def mul_(a: Tensor, other) -> Tensor:
+    """a *= other, in place."""
+    return _apply(a, "mul_", lambda x, y: x * y, other)
+
+
+def div_(a: Tensor, other) -> Tensor:
+    """a /= other, in place (true division: an integer tensor cannot hold the result)."""
+    return _apply(a, "div_", lambda x, y: x / y, other)
+
+
+def clamp_(a: Tensor, min=None, max=None) -> Tensor:
+    """Clamp a to [min, max] in place."""
+    return _apply(a, "clamp_", lambda x: x.clamp(min, max))
+
+
+def fill_(a: Tensor, value) -> Tensor:
+    """Every element set to ``value`` (a number or a one-element tensor), in place."""
+    if isinstance(value, Tensor) and value.numel() != 1:
+        raise RuntimeError(f"fill_: the value must be a number or a one-element tensor, got shape {value.shape}")
+    return _apply(a, "fill_", _broadcast_value, value.reshape(()) if isinstance(value, Tensor) else value)
+
+
+def zero_(a: Tensor) -> Tensor:
+    """Every element set to 0, in place."""
+    return fill_(a, 0)
+
+
+def copy_(a: Tensor, src) -> Tensor:
+    """a's values replaced by ``src``'s (broadcast to a's shape, cast to a's dtype), in place."""
+    return _apply(a, "copy_", _broadcast_value, src)
+
+
+def _broadcast_value(x: Tensor, value) -> Tensor:
+    """``value`` cast to x's dtype and broadcast to x's shape (the gradient flows to value only)."""
+    v = _operand(value, x)
+    if v.dtype != x.dtype:
+        v = v.astype(x.dtype)
+    return v if v.shape == x.shape else v.broadcast_to(x.shape)
+
+
+def _put(a: Tensor, index: tuple, v: Tensor) -> Tensor:
+    """a with a[index] = v, out of place; the gradient goes to v at index and to a elsewhere."""
+    data = a._data.copy()
+    data[index] = v._data
+    keep = np.ones(a.shape, dtype=bool)
+    keep[index] = False
+
+    def backward(g, out, x, y):
+        if isinstance(g, Tensor):
+            return Tensor.where(keep, g, 0), g[index]
+        return np.where(keep, g, 0), np.asarray(g[index])
+
+    return _result(data, (a, v), backward, "setitem")
+
+
+def setitem(a: Tensor, index, value) -> None:
+    """a[index] = value; recorded (gradients to both) when either is part of a graph."""
+    index = _index(index)
+    _check_leaf(a, "setitem")
+    if _needs_graph(a, (value,)):
+        _apply(a, "setitem", lambda x, v: _put(x, index, _operand(v, x)), value)
+        return
+    try:
+        _writable(a, "setitem")[index] = raw(value)
+    except (IndexError, ValueError) as error:
+        raise type(error)(f"setitem: {error} (assigning into a tensor of shape {a.shape})") from None
+    a._version = inplace_clock.tick()
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy with its own memory; the gradient flows back unchanged."""
+    return _result(a._data.copy(), (a,), lambda g, out, x: (g,), "clone")
+
+
