@@ -29,7 +29,8 @@ _LAZY = {"draw_graph": "viz", "backward_frames": "viz", "GraphvizNotFoundError":
 
 def __getattr__(name: str):
     if name not in _LAZY:
-        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+        from .unsupported import MODULE, refuse
+        raise refuse("torch" if name in MODULE else "module 'autograd'", name, MODULE)
     module = importlib.import_module(f".{_LAZY[name]}", __name__)
     # Bind every name the module provides: importing the submodule `explode` rebinds that name to it.
     globals().update({key: getattr(module, key) for key, where in _LAZY.items() if where == _LAZY[name]})

@@ -412,9 +412,13 @@ class Tensor(Node):
 
 def _wire_ops() -> None:
     """Attach the ops in ``ops/`` to Tensor as methods and operators."""
-    from .ops import elementwise, inplace, linalg, reduce, shape, windows
+    from .ops import conveniences, elementwise, inplace, linalg, reduce, shape, windows
 
-    for module in (elementwise, reduce, shape, linalg, windows, inplace):
+    from .unsupported import refusals
+
+    for name, refusal in refusals().items():  # torch names chainrule lacks: calling one says what to use
+        setattr(Tensor, name, refusal)
+    for module in (elementwise, reduce, shape, linalg, windows, inplace, conveniences):
         for name in module.METHODS:
             setattr(Tensor, name, getattr(module, name))
         for name in getattr(module, "STATIC", ()):

@@ -8,6 +8,7 @@ promoted as torch does (an integer and a float32 tensor give float32, not NumPy'
 from __future__ import annotations
 
 import builtins
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -19,7 +20,7 @@ __all__ = [
     "cat", "concat", "concatenate", "stack", "where", "allclose", "all", "any", "exp", "log", "tanh", "sigmoid",
     "relu", "abs", "sqrt", "sin", "cos", "softmax", "log_softmax", "matmul", "sum", "mean", "max", "min",
     "clamp", "clip", "maximum", "minimum", "argmax", "argmin", "numel", "is_tensor", "is_floating_point",
-    "from_numpy", "reshape", "flatten", "unsqueeze", "squeeze", "transpose", "permute", "histogram",
+    "from_numpy", "reshape", "flatten", "unsqueeze", "squeeze", "transpose", "permute", "histogram", "cuda", "device",
 ]
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -289,3 +290,14 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     w = None if weight is None else _tensor(weight).numpy()
     hist, edges = np.histogram(x.numpy(), bins=edges, range=range, weights=w, density=density)
     return Histogram(Tensor(hist.astype(x.dtype)), Tensor(edges.astype(x.dtype)))
+
+
+# torch.cuda.is_available() is how lecture code picks its device: here there is only the CPU.
+cuda = SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
+
+
+def device(kind: str = "cpu") -> str:
+    """torch.device("cpu"): the name, accepted by ``Tensor.to``; any other device is refused."""
+    if str(kind).split(":")[0] != "cpu":
+        raise ValueError(f"device: {kind!r} is not available; chainrule runs on the CPU ('cpu')")
+    return "cpu"

@@ -222,7 +222,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100, reduc
     if logits.ndim == 0:
         raise ValueError("cross_entropy: logits must have a class axis, got a 0-d tensor")
     check_reduction("cross_entropy", reduction)
-    smoothing = _check_smoothing(label_smoothing)
+    smoothing = _check_smoothing(label_smoothing) if label_smoothing else 0.0
     data = target._data if isinstance(target, Tensor) else np.asarray(target)
     if data.dtype.kind == "f" and data.shape == logits.shape:
         return _probability_loss(logits, target, weight, ignore_index, reduction, smoothing)
@@ -233,8 +233,9 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100, reduc
     index, ignored = _class_indices("cross_entropy", target, logits, "logits", ignore_index)
     axis = 1 if logits.ndim > 1 else 0
     classes = logits.shape[axis]
-    weight = _class_weight("cross_entropy", weight, classes, logits.dtype)
-    if weight is None and ignored is None and not smoothing and logits.ndim == 2 and reduction != "none":
+    if weight is not None:
+        weight = _class_weight("cross_entropy", weight, classes, logits.dtype)
+    elif ignored is None and not smoothing and logits.ndim == 2 and reduction != "none":
         return _fused_cross_entropy(logits, index, reduction)  # the usual case: one op, "dz = p - y"
     log_probs = logits.log_softmax(axis=axis)
     loss = _picked_nll(log_probs, index, ignored, weight, reduction)

@@ -33,3 +33,4 @@ def test_readme_examples_run_in_order_and_show_what_they_claim(tmp_path, monkeyp
     assert len(ns["frames"]) == len(ns["trace"]) + 1
     assert ns["d2y"].data == pytest.approx(-2 * np.tanh(0.5) * (1 - np.tanh(0.5) ** 2), rel=1e-12)
     assert "0.weight" in str(ns["w"].report())
+    assert "3.2958 (27, 2) float32" in printed.getvalue().splitlines()  # log(27): the torch-style example

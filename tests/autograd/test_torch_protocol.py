@@ -277,3 +277,62 @@ def test_micrograd_manual_backprop_one_node_at_a_time():
         node._backward()
     assert (x1.grad, w1.grad, x2.grad, w2.grad) == pytest.approx((-1.5, 1.0, 0.5, 0.0), abs=1e-6)
     b._backward()  # a leaf's step does nothing, as micrograd's
+
+
+# --- convenience methods and names chainrule lacks ---------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda M, x, y, v: x.t() @ y, lambda M, x, y, v: x.mm(y.t()), lambda M, x, y, v: x.mv(v),
+    lambda M, x, y, v: v.dot(v * 2), lambda M, x, y, v: x.view_as(y.t()).expand_as(M.zeros(4, 3, 2)) * 1,
+    lambda M, x, y, v: x.reshape_as(y.t()) * 1, lambda M, x, y, v: x.masked_fill(x > 0, -1.0),
+    lambda M, x, y, v: x.index_select(1, M.tensor([2, 0, 2])) * 1,
+    lambda M, x, y, v: x.unbind(1)[2] * x.unbind(1)[0] + x.unbind(0)[1].sum(),
+    lambda M, x, y, v: y.type_as(v).contiguous().cpu() * 3,
+], ids=["t", "mm", "mv", "dot", "view_as", "reshape_as", "masked_fill", "index_select", "unbind", "type_as"])
+def test_convenience_methods_match_torch_with_gradients(call):
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((2, 3), (2, 3), (3,))]
+    ours = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    out, their_out = call(autograd, *ours), call(torch, *theirs)
+    np.testing.assert_allclose(out.numpy(), their_out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    their_out.sum().backward()
+    for a, b in zip(ours, theirs):
+        expected = None if b.grad is None else b.grad.numpy()
+        assert (a.grad is None) == (expected is None)
+        if expected is not None:
+            np.testing.assert_allclose(a.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_new_factories_isnan_and_shape_checks_match_torch():
+    a, ta = both([[1.0, float("nan")], [float("inf"), 2.0]])
+    for name in ("isnan", "isinf", "isfinite"):
+        assert getattr(a, name)().tolist() == getattr(ta, name)().tolist()
+    assert a.new_zeros(2, 3).tolist() == ta.new_zeros(2, 3).tolist() and a.new_zeros(2).dtype == np.float32
+    assert a.new_ones((1, 2)).tolist() == ta.new_ones((1, 2)).tolist()
+    assert a.new_full((2,), 7).tolist() == ta.new_full((2,), 7).tolist()
+    assert a.new_tensor([1, 2]).dtype == np.float32 and a.is_floating_point() and a.ndimension() == 2
+    with pytest.raises(RuntimeError, match=r"mm: expected a 2-D tensor, got shape \(3,\)"):
+        a.mm(Tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(RuntimeError, match="t: expects a tensor with at most 2 dimensions"):
+        autograd.zeros(2, 2, 2).t()
+
+
+def test_torch_names_chainrule_lacks_say_what_to_use():
+    x = autograd.ones(2, 3)
+    with pytest.raises(NotImplementedError, match=r"torch.Tensor.scatter_ is not supported by chainrule; "
+                                                  r"instead: index assignment t\[idx\] = v"):
+        x.scatter_(0, None, None)
+    with pytest.raises(NotImplementedError, match="torch.Tensor.cuda is not supported by chainrule"):
+        x.cuda()
+    with pytest.raises(NotImplementedError, match=r"torch.optim is not supported by chainrule; instead: nn.optim"):
+        autograd.optim  # noqa: B018
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'no_such_method'"):
+        x.no_such_method  # noqa: B018
+    assert not hasattr(x, "grad_fn") and getattr(autograd, "einsum", None) is None  # still AttributeErrors
+    with pytest.raises(NotImplementedError, match="torch.Tensor.gather is not supported"):
+        x.gather(1, autograd.tensor([[0]]))
+    device = autograd.device("cuda" if autograd.cuda.is_available() else "cpu")
+    assert x.to(device) is x
+    with pytest.raises(ValueError, match="device: 'cuda:0' is not available"):
+        autograd.device("cuda:0")
