@@ -56,14 +56,15 @@ def _redirect(t: Tensor, old: Tensor, others: tuple) -> None:
         stack.extend(p for p in node.parents if p.parents)
 
 
-def _write(t: Tensor, name: str, data: np.ndarray) -> None:
-    """Copy ``data`` into ``t``'s own memory with torch's casting rule (no float into an int tensor)."""
+def _target(t: Tensor, name: str, data: np.ndarray) -> np.ndarray:
+    """The array ``data`` will be copied into, after torch's checks: same shape, a dtype that casts
+    (no float into an int tensor), memory of its own (a NumPy scalar or a read-only result gets some)."""
     if data.shape != t.shape:
         raise RuntimeError(f"{name}: output with shape {t.shape} doesn't match the broadcast shape {data.shape}")
     if not np.can_cast(data.dtype, t.dtype, casting="same_kind"):
         raise RuntimeError(f"{name}: result type {data.dtype} can't be cast to the desired output type {t.dtype}; "
                            f"convert the tensor first (t = t.to({data.dtype}))")
-    np.copyto(_writable(t, name), data, casting="same_kind")
+    return _writable(t, name)
 
 
 def _writable(t: Tensor, name: str) -> np.ndarray:
@@ -78,18 +79,20 @@ def _writable(t: Tensor, name: str) -> np.ndarray:
 
 
 def _apply(t: Tensor, name: str, op, *others) -> Tensor:
-    """Run the out-of-place ``op(t, *others)`` and make ``t`` hold its result, in place."""
+    """Run the out-of-place ``op(t, *others)`` and make ``t`` hold its result, in place; every check
+    (and the op itself) runs before anything changes."""
     _check_leaf(t, name)
     if not _needs_graph(t, others):
         with no_grad():
             result = op(t, *others)
-        _write(t, name, result._data)
+        np.copyto(_target(t, name, result._data), result._data, casting="same_kind")
         t._version = inplace_clock.tick()
         return t
     old = _snapshot(t)
-    _redirect(t, old, others)
     result = op(old, *others)
-    _write(t, name, result._data)
+    target = _target(t, name, result._data)
+    _redirect(t, old, others)
+    np.copyto(target, result._data, casting="same_kind")
     t.parents, t._vjp, t.op, t.requires_grad = result.parents, result._vjp, result.op, True
     t._stamp = result._stamp
     t._rebased = inplace_clock.tick()
@@ -149,7 +152,7 @@ def _broadcast_value(x: Tensor, value) -> Tensor:
 def _put(a: Tensor, index: tuple, v: Tensor) -> Tensor:
     """a with a[index] = v, out of place; the gradient goes to v at index and to a elsewhere."""
     data = a._data.copy()
-    data[index] = v._data
+    _assign(data, index, v._data)
     keep = np.ones(a.shape, dtype=bool)
     keep[index] = False
 
@@ -168,11 +171,16 @@ def setitem(a: Tensor, index, value) -> None:
     if _needs_graph(a, (value,)):
         _apply(a, "setitem", lambda x, v: _put(x, index, _operand(v, x)), value)
         return
-    try:
-        _writable(a, "setitem")[index] = raw(value)
-    except (IndexError, ValueError) as error:
-        raise type(error)(f"setitem: {error} (assigning into a tensor of shape {a.shape})") from None
+    _assign(_writable(a, "setitem"), index, raw(value))
     a._version = inplace_clock.tick()
+
+
+def _assign(array: np.ndarray, index: tuple, value) -> None:
+    """array[index] = value, with an error naming setitem and the shapes."""
+    try:
+        array[index] = value
+    except (IndexError, ValueError) as error:
+        raise type(error)(f"setitem: {error} (assigning into a tensor of shape {array.shape})") from None
 
 
 def clone(a: Tensor) -> Tensor:

@@ -336,3 +336,20 @@ def test_torch_names_chainrule_lacks_say_what_to_use():
     assert x.to(device) is x
     with pytest.raises(ValueError, match="device: 'cuda:0' is not available"):
         autograd.device("cuda:0")
+
+
+def test_a_refused_in_place_op_changes_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    parents, op, values = h.parents, h.op, h.numpy().copy()
+    with pytest.raises(RuntimeError, match=r"add_: output with shape \(2,\) doesn't match the broadcast shape"):
+        h += autograd.ones(2, 2)
+    with pytest.raises(ValueError, match=r"setitem: could not broadcast input array from shape \(3,\) into shape"):
+        h[0:2] = h[0:1].expand(1) * autograd.ones(3)
+    assert h.parents == parents and h.op == op and h.numpy().tolist() == values.tolist()
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    counts = autograd.zeros(3, dtype=autograd.int64)
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):
+        counts += 0.5
+    assert counts.tolist() == [0, 0, 0]
