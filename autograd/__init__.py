@@ -6,12 +6,12 @@ Besides the engine's own names, this is torch's top-level vocabulary (``tensor``
 
 import importlib
 
-from .graph import (
-    AnomalyError, BackwardTrace, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
-    trace_backward,
-)
+from .graph import Node, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .debug import AnomalyError, BackwardTrace, detect_anomaly, trace_backward
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .function import Function, FunctionCtx
 from .tensor_class import Tensor
+from . import ops  # noqa: F401  (attaches the ops to Tensor: tensor_class imports none)
 from .symbolic import to_latex, to_sympy
 from .value import Value
 from . import functional
@@ -22,9 +22,9 @@ from . import factories as _factories, sampling as _sampling, toplevel as _tople
 _TORCH_MODULES = (_factories, _sampling, _toplevel)
 globals().update({name: getattr(module, name) for module in _TORCH_MODULES for name in module.__all__})
 
-# The renderer and explode load graphviz; they are imported on first use, so `import autograd` stays fast.
+# The renderer and explode (the package viz/) load graphviz; imported on first use, so `import autograd` stays fast.
 _LAZY = {"draw_graph": "viz", "backward_frames": "viz", "GraphvizNotFoundError": "viz",
-         "explode": "explode", "Exploded": "explode", "ValueArray": "explode", "GradientMismatchError": "explode"}
+         "explode": "viz", "Exploded": "viz", "ValueArray": "viz", "GradientMismatchError": "viz"}
 
 
 def __getattr__(name: str):
@@ -32,15 +32,16 @@ def __getattr__(name: str):
         from .unsupported import MODULE, refuse
         raise refuse("torch" if name in MODULE else "module 'autograd'", name, MODULE)
     module = importlib.import_module(f".{_LAZY[name]}", __name__)
-    # Bind every name the module provides: importing the submodule `explode` rebinds that name to it.
+    # Bind every name the module provides at once.
     globals().update({key: getattr(module, key) for key, where in _LAZY.items() if where == _LAZY[name]})
     return globals()[name]
 
 
 __all__ = [
-    "Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
+    "Value", "Tensor", "Function", "FunctionCtx",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
     "trace_backward", "BackwardTrace", "backward_frames", "explode", "Exploded", "ValueArray",
-    "GradientMismatchError", "to_sympy", "to_latex",
+    "GradientMismatchError", "to_sympy", "to_latex", "Node",
     "gradgradcheck", "functional", *_factories.__all__, *_sampling.__all__, *_toplevel.__all__,
 ]

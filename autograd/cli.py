@@ -223,7 +223,7 @@ def run_grad(args: argparse.Namespace) -> int:
     """The ``grad`` command: print the value and each variable's gradient (or write JSON)."""
     root, leaves = gradients(args.expression, parse_at(args.at or []))
     if args.graph:
-        from .viz import draw_graph
+        from .viz.draw import draw_graph
         try:
             draw_graph(root, filename=args.graph)
         except Exception as exc:  # noqa: BLE001 -- graphviz, file system or format: all one line

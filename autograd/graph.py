@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import sys
 import threading
 
 import numpy as np
 
 __all__ = [
-    "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
-    "AnomalyError", "BackwardTrace", "trace_backward", "topological_order", "run_backward", "grad",
+    "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "topological_order", "run_backward",
+    "grad",
 ]
 
 
 class _Mode(threading.local):
     """Per-thread switches. Ops read only ``record``: False (no graph), True (record), or the
-    active ``detect_anomaly`` (truthy: record and check), so the hot path costs one read."""
+    active ``detect_anomaly`` (truthy: record and check), so the hot path costs one read.
+    ``anomaly`` and ``trace`` hold the active tools of debug.py, which the core calls but never imports."""
 
     grad_enabled = True
     anomaly = None
@@ -84,137 +83,6 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self):
         super().__init__(True)
-
-
-class AnomalyError(FloatingPointError):
-    """An op produced nan or inf under ``detect_anomaly``; ``.node`` is the offending node."""
-
-    def __init__(self, message: str, node):
-        super().__init__(message)
-        self.node = node
-
-
-def _user_frame() -> str:
-    """'file:line' of the innermost caller outside autograd/ and nn/ (where the user created an op)."""
-    here = (os.path.dirname(__file__), os.path.join(os.path.dirname(os.path.dirname(__file__)), "nn"))
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(here):
-        frame = frame.f_back
-    return "<unknown>" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
-
-
-def _finite(x) -> bool:
-    """True if a float, an array or a node's data holds no nan or inf."""
-    if isinstance(x, Node):
-        x = x._data
-    return math.isfinite(x) if isinstance(x, float) else bool(np.isfinite(x).all())
-
-
-def _describe(node) -> str:
-    shapes = ", ".join(str(getattr(p._data, "shape", "scalar")) for p in node.parents) or "none"
-    return f"op {node.op!r} (input shapes {shapes})"
-
-
-class detect_anomaly:
-    """Raise ``AnomalyError`` at the first op whose result or gradient holds nan or inf.
-
-    The error names the op, its input shapes and the file and line of user code that created it;
-    ``draw_graph`` marks that node. Slower: every op is checked and its origin recorded.
-    """
-
-    def __init__(self):
-        self.origins: dict = {}
-        self._saved: list = []
-
-    def __enter__(self):
-        self._saved.append(_mode.anomaly)
-        _mode.anomaly = self
-        _mode.update()
-        return self
-
-    def __exit__(self, *exc):
-        _mode.anomaly = self._saved.pop()
-        _mode.update()
-        return False
-
-    def forward(self, node) -> None:
-        """Called by ops on each new node: remember where it was made, raise if its value is not finite."""
-        self.origins[node] = where = _user_frame()
-        if not _finite(node._data):
-            _mode.last_anomaly = node
-            raise AnomalyError(f"detect_anomaly: {_describe(node)} produced nan or inf in its forward "
-                               f"result, created at {where}", node)
-
-    def backward(self, node, parent, index: int, contribution) -> None:
-        if not _finite(contribution):
-            _mode.last_anomaly = node
-            raise AnomalyError(
-                f"detect_anomaly: the backward of {_describe(node)} produced nan or inf in the gradient "
-                f"for its input {index}, created at {self.origins.get(node, '<before detect_anomaly>')}", node)
-
-
-class BackwardTrace:
-    """The steps of one recorded backward pass: node, op, upstream gradient, local derivatives,
-    contributions to each parent, in the order the core ran them."""
-
-    def __init__(self):
-        self.steps: list[dict] = []
-        self.step_of: dict = {}
-        self.edges: dict = {}
-
-    def record(self, node, g, local, contributions) -> None:
-        self.step_of[node] = len(self.steps) + 1
-        for i, c in enumerate(contributions):
-            self.edges[(node, i)] = (None if local is None else local[i], c)
-        self.steps.append({"step": len(self.steps) + 1, "node": node, "op": node.op or "leaf",
-                           "upstream": g, "local": local, "contributions": contributions})
-
-    def __enter__(self):
-        self._saved = _mode.trace
-        _mode.trace = self
-        return self
-
-    def __exit__(self, *exc):
-        _mode.trace = self._saved
-        _mode.last_trace = self
-        return False
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def table(self) -> str:
-        """The steps as a text table."""
-        def show(x):
-            if x is None:
-                return "-"
-            data = x._data if isinstance(x, Node) else x
-            if isinstance(data, float) or np.ndim(data) == 0:
-                return f"{float(data):.4g}"
-            return f"array{np.shape(data)}"
-
-        rows = [("step", "node", "op", "upstream", "local", "contributions")]
-        for s in self.steps:
-            node = s["node"]
-            rows.append((str(s["step"]), node.label or f"#{s['step']}", s["op"], show(s["upstream"]),
-                         ", ".join(show(v) for v in s["local"]) if s["local"] else "-",
-                         ", ".join(show(c) for c in s["contributions"]) or "-"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
-
-    __str__ = table
-
-
-def trace_backward(root, gradient=None, retain_graph: bool = True, show: bool = True) -> BackwardTrace:
-    """Run ``root.backward()`` while recording each step; print the table (``show``) and return the trace.
-
-    For scalar graphs each step also records the op's local derivatives (its closure called with an
-    upstream gradient of 1). ``draw_graph(root, show_local=True)`` labels edges from this trace.
-    """
-    with BackwardTrace() as trace:
-        root.backward(gradient, retain_graph=retain_graph)
-    if show:
-        print(trace.table())
-    return trace
 
 
 def _released(*_):
@@ -371,8 +239,11 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 grads = backward(g, lift(node), lift(parents[0]))
             else:
                 grads = backward(g, lift(node), *map(lift, parents))
-            if inspect:
-                _inspect(node, backward, g, grads, lift, trace, anomaly)
+            if inspect:  # debug.py's tools, called only while one is active
+                if anomaly is not None:
+                    anomaly.check_backward(node, grads)
+                if trace is not None:
+                    trace.record_step(node, backward, g, grads, lift)
             for parent, contribution in zip(parents, grads):
                 if contribution is None or not parent.requires_grad:
                     continue
@@ -415,21 +286,6 @@ def _scalar_backward(order: list, roots, seeds, retain_graph: bool) -> None:
             ga, gb = backward(g, node.data, a.data, b.data)
             a._g += ga
             b._g += gb
-
-
-def _inspect(node, backward, g, grads, lift, trace, anomaly) -> None:
-    """Trace and anomaly hooks of the backward pass (only called when one of them is active)."""
-    if anomaly is not None:
-        for i, contribution in enumerate(grads):
-            if contribution is not None:
-                anomaly.backward(node, node.parents[i], i, contribution)
-    if trace is not None:
-        local = tuple(backward(1.0, lift(node), *map(lift, node.parents))) if isinstance(g, float) else None
-        # Record what each parent actually receives: fitted to its shape, None where the core skips it.
-        fit = type(node)._fit_grad
-        trace.record(node, g, local, tuple(
-            None if c is None or not p.requires_grad else c if fit is None else fit(p, c)
-            for p, c in zip(node.parents, grads)))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

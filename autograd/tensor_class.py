@@ -1,7 +1,7 @@
 """Tensor: a NumPy array node on the shared graph core.
 
-This file holds construction, dtype rules and the graph-core hooks; the ops live in ``ops/``
-(grouped by kind) and are wired onto the class at the bottom of this file.
+This file holds construction, dtype rules and the graph-core hooks; it imports no op module: the
+ops live in ``ops/`` (grouped by kind), which attaches them to the class when autograd is imported.
 """
 
 from __future__ import annotations
@@ -278,49 +278,6 @@ class Tensor(Node):
             return format(self._data.item(), spec)
         return format(str(self), spec)
 
-    def to(self, *args, dtype=None, **kwargs) -> "Tensor":
-        """``to(dtype)`` casts (as ``astype``); ``to("cpu")`` is this tensor (there is no other device)."""
-        for arg in args:
-            if isinstance(arg, (str, Tensor)) or arg is None:
-                device = arg.device if isinstance(arg, Tensor) else arg
-                if device not in (None, "cpu"):
-                    raise ValueError(f"to: device {device!r} is not available; chainrule runs on the CPU ('cpu')")
-                if isinstance(arg, Tensor):
-                    dtype = arg.dtype
-            else:
-                dtype = arg
-        kwargs.pop("copy", None)
-        device = kwargs.pop("device", None)
-        if device not in (None, "cpu") or kwargs:
-            raise ValueError(f"to: device {device!r} and options {sorted(kwargs)} are not supported; "
-                             "chainrule runs on the CPU: use to(dtype)")
-        return self if dtype is None or np.dtype(dtype) == self.dtype else self.astype(dtype)
-
-    def type(self, dtype=None):
-        """``type(dtype)`` casts; ``type()`` names the tensor type as torch does ('torch.FloatTensor')."""
-        if dtype is not None:
-            return self.to(dtype)
-        from .factories import torch_name  # factories builds on this module
-        return f"torch.{torch_name(self.dtype)}Tensor"
-
-    def float(self) -> "Tensor":
-        return self.to(np.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(np.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(np.float16)
-
-    def long(self) -> "Tensor":
-        return self.to(np.int64)
-
-    def int(self) -> "Tensor":
-        return self.to(np.int32)
-
-    def bool(self) -> "Tensor":
-        return self.to(np.bool_)
-
     # --- graph ----------------------------------------------------------------------------
     def detach(self) -> "Tensor":
         """The same data as a new leaf that records no graph."""
@@ -408,23 +365,3 @@ class Tensor(Node):
     @staticmethod
     def _wrap_grad(g) -> "Tensor":
         return g if isinstance(g, Tensor) else Tensor(g)
-
-
-def _wire_ops() -> None:
-    """Attach the ops in ``ops/`` to Tensor as methods and operators."""
-    from .ops import conveniences, elementwise, inplace, linalg, reduce, shape, windows
-
-    from .unsupported import refusals
-
-    for name, refusal in refusals().items():  # torch names chainrule lacks: calling one says what to use
-        setattr(Tensor, name, refusal)
-    for module in (elementwise, reduce, shape, linalg, windows, inplace, conveniences):
-        for name in module.METHODS:
-            setattr(Tensor, name, getattr(module, name))
-        for name in getattr(module, "STATIC", ()):
-            setattr(Tensor, name, staticmethod(getattr(module, name)))
-        for dunder, name in getattr(module, "OPERATORS", {}).items():
-            setattr(Tensor, dunder, getattr(module, name))
-
-
-_wire_ops()

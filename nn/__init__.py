@@ -1,5 +1,9 @@
 """chainrule nn: a thin layer on autograd — modules, scalar networks, layers, losses, optimizers, data, training."""
 
+import os
+
+from autograd.debug import register_internal
+
 from . import data, init, metrics, optim
 from . import functional
 from .diagnose import Diagnostics, Snapshot, Watch, diagnostics, snapshot, watch
@@ -15,3 +19,5 @@ __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Pe
            "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity",
            "Embedding", "LayerNorm",
            "diagnostics", "snapshot", "watch", "Diagnostics", "Snapshot", "Watch"]
+
+register_internal(os.path.dirname(os.path.abspath(__file__)))  # anomaly errors name the user's line, not nn's

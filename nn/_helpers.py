@@ -30,18 +30,19 @@ def reduce(op: str, loss, reduction: str):
     return loss.sum() if reduction == "sum" else loss
 
 
-def generator(seed=None, rng=None) -> np.random.Generator:
-    """The generator for ``seed`` / ``rng``; with neither, one seeded from NumPy's global state (np.random.seed)."""
+def generator(seed=None, rng=None, *, fresh: bool = False) -> np.random.Generator:
+    """The numpy Generator for ``rng`` or else ``seed`` (an int, or a Generator used as it is); with neither,
+    one seeded from NumPy's global state, so ``np.random.seed`` applies, or from fresh entropy if ``fresh``."""
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
         return rng
-    if seed is None:
-        return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
     if isinstance(seed, np.random.Generator):
         return seed
+    if seed is None:
+        return np.random.default_rng(None if fresh else np.random.randint(0, 2 ** 31 - 1))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}: {seed!r}")
     return np.random.default_rng(seed)
 
 

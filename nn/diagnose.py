@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from autograd import Node, Tensor, Value
 
 from .layers import ELU, Conv2d, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
 from .module import Module

@@ -16,8 +16,10 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, Value
-from autograd.ops.reduce import window_max as _window_max
-from autograd.ops.windows import conv2d as _conv2d
+from autograd.ops import UNSET
+from autograd.ops import conv2d as _conv2d
+from autograd.ops import pair as _pair
+from autograd.ops import window_max as _window_max
 
 from ._helpers import REDUCTIONS as _REDUCTIONS  # noqa: F401  (kept importable under its old name)
 from ._helpers import as_tensor as _as_tensor
@@ -36,28 +38,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "hinge_loss", "one_hot", "embedding", "layer_norm",
 ]
 
-_UNSET = object()
-
-
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints (each >= minimum) as a pair; else a ValueError naming ``op``."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else \
-        tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
-                                 for v in pair):
-        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _pick_axis(op: str, axis, dim, default: int = -1):
-    if dim is _UNSET:
-        return default if axis is _UNSET else axis
-    if axis is not _UNSET:
-        raise TypeError(f"{op}: got both axis= and its alias dim=")
-    return dim
 
 
 def _is_scalar_graph(x) -> bool:
@@ -113,14 +94,14 @@ def sigmoid(x):
     return x.sigmoid()
 
 
-def softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+def softmax(x: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """e**x / sum(e**x) along ``axis`` (default -1; ``dim`` is torch's name), max-shifted so it never overflows."""
-    return _as_tensor(x).softmax(axis=_pick_axis("softmax", axis, dim))
+    return _as_tensor(x).softmax(axis, dim=dim)
 
 
-def log_softmax(x: Tensor, axis=_UNSET, *, dim=_UNSET) -> Tensor:
+def log_softmax(x: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """x - logsumexp(x) along ``axis`` (default -1), stable for huge logits."""
-    return _as_tensor(x).log_softmax(axis=_pick_axis("log_softmax", axis, dim))
+    return _as_tensor(x).log_softmax(axis, dim=dim)
 
 
 # --- linear, convolution and pooling -----------------------------------------------------------------

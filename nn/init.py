@@ -1,9 +1,6 @@
-"""Weight initialisers, in place on a Tensor's data (dtype kept), as torch.nn.init.
+"""Weight initialisers as torch.nn.init, in place on a Tensor's data (dtype kept), with torch's fans.
 
-Fans follow torch: for a weight of shape (out, in, *kernel), ``fan_in = in * prod(kernel)`` and
-``fan_out = out * prod(kernel)``; so a Linear weight (out_features, in_features) and a Conv2d weight
-(out, in, kh, kw) get the same numbers as in PyTorch. ``seed`` is an int or a ``np.random.Generator``
-(which is advanced); None draws fresh entropy.
+``seed`` is an int, a ``np.random.Generator`` (which is advanced), or None for fresh entropy.
 """
 
 from __future__ import annotations
@@ -14,6 +11,8 @@ import numbers
 import numpy as np
 
 from autograd import Tensor
+
+from ._helpers import generator
 
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out", "uniform_", "normal_", "constant_", "zeros_", "ones_",
@@ -34,15 +33,6 @@ def _array(t) -> np.ndarray:
     if array.dtype.kind != "f":
         raise TypeError(f"init: expected a floating-point tensor, got dtype {array.dtype}")
     return array
-
-
-def _rng(seed) -> np.random.Generator:
-    """The generator for ``seed``: a Generator as given, else a new one seeded with the int (or None)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -67,7 +57,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def calculate_fan_in_and_fan_out(t) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight of shape (out, in, *kernel); needs at least 2 dimensions."""
+    """(in * prod(kernel), out * prod(kernel)) of a weight of shape (out, in, *kernel), as torch's."""
     shape = _array(t).shape
     if len(shape) < 2:
         raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}")
@@ -91,7 +81,7 @@ def uniform_(t, a: float = 0.0, b: float = 1.0, seed=None):
     """Fill with samples from U(a, b)."""
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a!r}, b={b!r}")
-    return _fill(t, _rng(seed).uniform(a, b, size=_array(t).shape))
+    return _fill(t, generator(seed, fresh=True).uniform(a, b, size=_array(t).shape))
 
 
 def normal_(t, std: float | None = None, mean: float = 0.0, seed=None):
@@ -103,7 +93,7 @@ def normal_(t, std: float | None = None, mean: float = 0.0, seed=None):
         std = 1.0 / math.sqrt(fan_in)
     if not std >= 0:
         raise ValueError(f"normal_: std must be >= 0, got {std!r}")
-    return _fill(t, _rng(seed).normal(mean, std, size=_array(t).shape))
+    return _fill(t, generator(seed, fresh=True).normal(mean, std, size=_array(t).shape))
 
 
 def constant_(t, val: float):

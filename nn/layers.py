@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.ops import UNSET, pair, resolve
 
 from . import functional as F
 from . import init
@@ -74,10 +75,10 @@ class Conv2d(Module):
                  bias: bool = True, *, dtype=np.float32, seed=None, rng=None):
         self.in_channels = _count("Conv2d", "in_channels", in_channels)
         self.out_channels = _count("Conv2d", "out_channels", out_channels)
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = F._pair(stride, "stride", "Conv2d", 1)
-        self.padding = F._pair(padding, "padding", "Conv2d", 0)
-        self.dilation = F._pair(dilation, "dilation", "Conv2d", 1)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)
         self.weight = _parameter((self.out_channels, self.in_channels) + self.kernel_size, dtype)
         self.bias = _parameter((self.out_channels,), dtype) if bias else None
         _torch_default_init(self.weight, self.bias, F._generator(seed, rng))
@@ -103,9 +104,9 @@ class _Pool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         name = type(self).__name__
-        self.kernel_size = F._pair(kernel_size, "kernel_size", name, 1)
-        self.stride = self.kernel_size if stride is None else F._pair(stride, "stride", name, 1)
-        self.padding = F._pair(padding, "padding", name, 0)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", name, 1)
+        self.padding = pair(padding, "padding", name, 0)
 
     def forward(self, x) -> Tensor:
         return type(self)._function(_input(x), self.kernel_size, self.stride, self.padding)
@@ -301,10 +302,9 @@ class Sigmoid(Module):
 class Softmax(Module):
     """softmax along ``axis`` (``dim`` is torch's name), default -1."""
 
-    def __init__(self, axis: int | None = None, *, dim: int | None = None):
-        if axis is not None and dim is not None:
-            raise TypeError("Softmax: got both axis= and its alias dim=")
-        self.axis = -1 if axis is None and dim is None else (axis if dim is None else dim)
+    def __init__(self, axis: int | None = UNSET, *, dim: int | None = UNSET):
+        axis = resolve("Softmax", None, axis=axis, dim=dim)
+        self.axis = -1 if axis is None else axis
 
     def forward(self, x):
         return F.softmax(x, axis=self.axis)

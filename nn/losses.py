@@ -9,7 +9,7 @@ number of positions. ``label_smoothing`` e gives (1 - e) * nll + e / C * sum_c w
 
 The plain case (no weight, nothing ignored, no smoothing) of (N, C) logits is one fused autograd
 op whose gradient is (softmax - one_hot) / N, the lecture's "dz = p - y"; the rest is
-log_softmax, one picking op (``_picked_nll``) and, for smoothing, a few composed Tensor ops,
+log_softmax, one picking op (``autograd.ops.picked_nll``) and, for smoothing, a few composed Tensor ops,
 following torch's formulas term by term.
 """
 
@@ -21,9 +21,9 @@ import numbers
 import numpy as np
 
 from autograd import Tensor
-from autograd.ops.reduce import cross_entropy as _fused_cross_entropy
-from autograd.ops.reduce import nll_loss as _fused_nll_loss
-from autograd.tensor_class import _result
+from autograd.ops import cross_entropy as _fused_cross_entropy
+from autograd.ops import nll_loss as _fused_nll_loss
+from autograd.ops import picked_nll
 
 from ._helpers import as_tensor, check_reduction, reduce, target_like
 
@@ -105,16 +105,6 @@ def _class_weight(op: str, weight, classes: int, dtype, differentiable: bool = F
     return data.astype(dtype, copy=False)
 
 
-def _positions(ndim: int, index: np.ndarray) -> tuple:
-    """The index tuple that picks one class (axis 1, or 0 for a 1-D input) at every target position."""
-    if ndim == 1:
-        return (index,)
-    if index.ndim == 1:
-        return (np.arange(len(index)), index)
-    grid = np.indices(index.shape, sparse=True)
-    return (grid[0], index) + tuple(grid[1:])
-
-
 def _target_weights(index: np.ndarray, ignored, weight, dtype):
     """Each target's weight (weight[t], 0 where ignored), or None when every weight is 1."""
     coef = None if weight is None else weight[index]
@@ -129,47 +119,6 @@ def _total_weight(index: np.ndarray, coef) -> float:
     return float(index.size) if coef is None else float(np.add.reduce(coef, axis=None, dtype=np.float64))
 
 
-def _picked_nll(log_probs: Tensor, index: np.ndarray, ignored, weight, reduction: str) -> Tensor:
-    """-weight[t] * log_probs[.., t, ..] per target (0 if ignored), reduced; d/dx = -weight[t] / total there."""
-    x = log_probs._data
-    pos = _positions(x.ndim, index)
-    coef = _target_weights(index, ignored, weight, x.dtype)
-    terms = np.asarray(x[pos])
-    if coef is not None:
-        terms = terms * coef
-    if ignored is not None:  # 0 also where an ignored row's stand-in class 0 has a -inf log-probability
-        terms = np.where(ignored, 0, terms)
-    if reduction == "mean":
-        total = _total_weight(index, coef)
-        scale = -1.0 / total if total else np.nan
-    else:
-        scale = -1.0
-    if reduction == "none":
-        data = np.asarray(terms * scale, dtype=x.dtype)
-        if ignored is not None:
-            data = np.where(ignored, 0, data).astype(x.dtype, copy=False)  # 0, not -0.0
-    else:
-        data = np.asarray(np.add.reduce(terms, axis=None) * scale, dtype=x.dtype)
-
-    def picks(g):
-        """The gradient's values at the picked entries (0 at ignored targets, which must not turn nan)."""
-        values = scale * g if coef is None else scale * g * coef
-        return values if ignored is None else np.where(ignored, 0, values)
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):  # create_graph: the same weights times g, recorded
-            weights = np.zeros(x.shape, x.dtype)
-            weights[pos] = picks(np.ones(index.shape, x.dtype))
-            if reduction == "none" and x.ndim > 1:
-                g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])  # the class axis, to broadcast against
-            return (g * Tensor(weights),)
-        grad = np.zeros(x.shape, x.dtype)
-        grad[pos] = picks(g if reduction == "none" else float(g))
-        return (grad,)
-
-    return _result(data, (log_probs,), backward, "nll_loss")
-
-
 def nll_loss(input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """-weight[t] * input[n, t] per target t, for (N, C) (or (N, C, d1, ...), or (C,)) log-probabilities, as torch."""
     log_probs = as_tensor(input)
@@ -182,6 +131,13 @@ def nll_loss(input, target, weight=None, *, ignore_index: int = -100, reduction:
     if weight is None and ignored is None and log_probs.ndim == 2 and reduction != "none":
         return _fused_nll_loss(log_probs, index, reduction)  # the usual case: one op
     return _picked_nll(log_probs, index, ignored, weight, reduction)
+
+
+def _picked_nll(log_probs: Tensor, index: np.ndarray, ignored, weight, reduction: str) -> Tensor:
+    """-weight[t] * log_probs[.., t, ..] per target (0 if ignored), reduced over the kept targets' weights."""
+    coef = _target_weights(index, ignored, weight, log_probs.dtype)
+    total = _total_weight(index, coef) if reduction == "mean" else None
+    return picked_nll(log_probs, index, reduction, coef, ignored, total)
 
 
 def _check_smoothing(label_smoothing) -> float:

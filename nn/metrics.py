@@ -40,7 +40,7 @@ def _labels(x, name: str) -> np.ndarray:
     return array
 
 
-def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} samples but y_pred has {len(p)}")
@@ -58,13 +58,13 @@ def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray
 
 def accuracy(y_true, y_pred) -> float:
     """The fraction of predictions equal to the true labels."""
-    t, p = _pair(y_true, y_pred)
+    t, p = _arrays(y_true, y_pred)
     return float(np.mean(t == p))
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
     """C[i, j] = the number of samples of true class i predicted as class j (labels 0..num_classes-1)."""
-    t, p = _pair(y_true, y_pred)
+    t, p = _arrays(y_true, y_pred)
     t, p = t.astype(np.int64), p.astype(np.int64)
     low = min(t.min(), p.min())
     if low < 0:
@@ -113,7 +113,7 @@ def precision_recall_f1(y_true, y_pred, average: str | None = "binary", pos_labe
     by each class's support; micro: from the summed counts (equals accuracy for single-label data).
     F1 is 2PR / (P + R) per class, then averaged.
     """
-    t, p = _pair(y_true, y_pred)
+    t, p = _arrays(y_true, y_pred)
     tp, fp, fn, support = _counts(t, p, average, pos_label)
     if average == "micro":
         tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
@@ -140,7 +140,7 @@ def f1_score(y_true, y_pred, average: str | None = "binary", pos_label=1, zero_d
 
 def specificity(y_true, y_pred, pos_label=1, zero_division: float = 0.0) -> float:
     """TN / (TN + FP): of the negative samples, the fraction rejected (binary)."""
-    t, p = _pair(y_true, y_pred)
+    t, p = _arrays(y_true, y_pred)
     _counts(t, p, "binary", pos_label)  # checks the labels
     negative = t != pos_label
     tn = np.sum(negative & (p != pos_label))

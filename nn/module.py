@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.graph import Node
+from autograd import Node, Tensor, Value
 
 __all__ = ["Module", "Sequential", "HookHandle", "save", "load"]
 

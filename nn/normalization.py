@@ -1,8 +1,8 @@
 """Layer normalisation, as torch's: F.layer_norm and nn.LayerNorm over the trailing ``normalized_shape`` axes.
 
 Each sample is normalised by the mean and the biased variance of its trailing axes, then scaled by
-``weight`` and shifted by ``bias`` (elementwise over ``normalized_shape``). One fused op: the
-forward keeps x_hat and 1/std for the backward,
+``weight`` and shifted by ``bias`` (elementwise over ``normalized_shape``). One fused op
+(``autograd.ops.layer_norm``): the forward keeps x_hat and 1/std for the backward,
 dx = rstd * (gw - mean(gw) - x_hat * mean(gw * x_hat)) with gw = g * weight.
 """
 
@@ -12,8 +12,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor
-from autograd.tensor_class import _result
+from autograd import Tensor, ops
 
 from . import init
 from ._helpers import as_tensor, parameter
@@ -42,14 +41,6 @@ def _affine(name: str, value, shape: tuple, like: Tensor):
     return value
 
 
-def _input_grads(g, x_hat, rstd, weight, axes: tuple):
-    """dL/dx of the normalisation (arrays or Tensors alike)."""
-    gw = g if weight is None else g * weight
-    mean_g = gw.mean(axis=axes, keepdims=True)
-    mean_gx = (gw * x_hat).mean(axis=axes, keepdims=True)
-    return rstd * (gw - mean_g - x_hat * mean_gx)
-
-
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing normalized_shape axes (biased var, as torch)."""
     x = as_tensor(input)
@@ -60,34 +51,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         raise ValueError(f"layer_norm: given normalized_shape={shape}, expected input with shape "
                          f"(*, {', '.join(map(str, shape))}), but got input of shape {x.shape}")
     weight, bias = _affine("weight", weight, shape, x), _affine("bias", bias, shape, x)
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    data = x._data
-    centered = data - data.mean(axis=axes, keepdims=True)
-    rstd = 1 / np.sqrt((centered * centered).mean(axis=axes, keepdims=True) + eps)
-    x_hat = centered * rstd
-    out = x_hat if weight is None else x_hat * weight._data
-    if bias is not None:
-        out = out + bias._data
-    parents = (x,) + tuple(p for p in (weight, bias) if p is not None)
-    needs = [p.requires_grad for p in parents]
-
-    def backward(g, out, *inputs):
-        w = inputs[1] if weight is not None else None
-        if isinstance(g, Tensor):  # create_graph: recompute x_hat and 1/std from x, recorded
-            xt = inputs[0]
-            c = xt - xt.mean(axis=axes, keepdims=True)
-            r = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
-            h = c * r
-        else:
-            r, h = rstd, x_hat
-        grads = [_input_grads(g, h, r, w, axes) if needs[0] else None]
-        if weight is not None:
-            grads.append(g * h if needs[1] else None)  # the core sums the leading axes away
-        if bias is not None:
-            grads.append(g)
-        return tuple(grads)
-
-    return _result(np.asarray(out, dtype=data.dtype), parents, backward, "layer_norm")
+    return ops.layer_norm(x, tuple(range(x.ndim - len(shape), x.ndim)), weight, bias, eps)
 
 
 class LayerNorm(Module):

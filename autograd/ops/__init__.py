@@ -1,58 +1,40 @@
-"""Tensor ops grouped by kind: elementwise, reduce, shape (movement and indexing), linalg (matmul, windows).
+"""Tensor ops grouped by kind, attached to Tensor here (``tensor_class`` knows no op module).
 
-Every op computes its forward result with NumPy and returns ``_result(data, parents, backward, op)``
-where ``backward(g, out, *inputs)`` returns one gradient per input, in the output's (broadcast)
-shape: the graph core reduces each to its input's shape. In a plain backward the arguments are
-ndarrays; under ``create_graph=True`` they are Tensors, so closures use operators, methods that
-ndarray and Tensor share (reshape, transpose, swapaxes, sum, astype, ...) and the helpers below.
+elementwise (arithmetic of two tensors, comparisons), unary (functions of one), reduce, extremes
+(max, min, pooling's window_max), softmax, shape (movement), indexing, linalg, windows (unfold,
+fold, conv2d), inplace, conveniences; and the fused kernels nn calls as public functions: losses
+(cross_entropy, nll_loss, picked_nll) and nn_kernels (layer_norm, embedding). ``closure`` holds
+what the ops' backward closures share.
 """
 
 from __future__ import annotations
 
-import sys
-
-import numpy as np
-
-from ..graph import _mode
 from ..tensor_class import Tensor
-from . import buffers
+from ..unsupported import refusals
+from . import conveniences, elementwise, extremes, indexing, inplace, linalg, reduce, shape, softmax, unary, windows
+from .closure import expand, owned, raw
+from .extremes import window_max
+from .losses import cross_entropy, nll_loss, picked_nll
+from .nn_kernels import embedding, layer_norm
+from .shape import UNSET, resolve
+from .windows import conv2d, pair
+
+__all__ = ["cross_entropy", "nll_loss", "picked_nll", "conv2d", "window_max", "layer_norm", "embedding",
+           "pair", "resolve", "UNSET", "raw", "expand", "owned"]
 
 
-def raw(x):
-    """The ndarray behind a closure argument (for masks and indices, which are not differentiated)."""
-    return x._data if isinstance(x, Tensor) else x
+def _wire() -> None:
+    """Attach the ops to Tensor as methods, static methods and operators."""
+    for name, refusal in refusals().items():  # torch names chainrule lacks: calling one says what to use
+        setattr(Tensor, name, refusal)
+    for module in (elementwise, unary, reduce, extremes, softmax, shape, indexing, linalg, windows, inplace,
+                   conveniences):
+        for name in getattr(module, "METHODS", ()):
+            setattr(Tensor, name, getattr(module, name))
+        for name in getattr(module, "STATIC", ()):
+            setattr(Tensor, name, staticmethod(getattr(module, name)))
+        for dunder, name in getattr(module, "OPERATORS", {}).items():
+            setattr(Tensor, dunder, getattr(module, name))
 
 
-def expand(g, shape: tuple):
-    """Broadcast ``g`` to ``shape`` (a read-only view for arrays, a recorded op for Tensors)."""
-    if isinstance(g, Tensor):
-        return g.broadcast_to(shape)
-    if g.size == 1 and len(shape) == 1 and shape[0] <= 4096:
-        return np.full(shape, g.reshape(()), g.dtype)  # np.broadcast_to's Python costs more than this copy
-    return np.broadcast_to(g, shape)
-
-
-def _refcount(g) -> int:
-    return sys.getrefcount(g)
-
-
-def _sole_count() -> int:
-    """The reference count ``owned`` sees for an array that only the core's loop holds."""
-    def probe(g):  # stands in for owned(), called from a closure as owned() is
-        return _refcount(g)
-
-    def closure(g):
-        return probe(g)
-
-    g = np.empty(1)  # the core's local
-    return closure(g)
-
-
-_SOLE = _sole_count()
-
-
-def owned(g) -> bool:
-    """True if a closure's upstream gradient ``g`` is an array only the core holds (not a view, not a
-    node's .grad, no trace keeping it): the closure may then write its result into ``g`` in place."""
-    return (isinstance(g, np.ndarray) and _refcount(g) <= _SOLE and g.flags.writeable
-            and (g.base is None or buffers.sole_view(g)) and _mode.trace is None and _mode.anomaly is None)
+_wire()

@@ -1,5 +1,6 @@
 """torch's convenience methods written with other ops, so their gradients come from those ops:
-t(), mm, mv, dot, view_as, reshape_as, expand_as, type_as, masked_fill, index_select, unbind, new_*."""
+to(dtype) and float()/long()/..., t(), mm, mv, dot, view_as, reshape_as, expand_as, type_as,
+masked_fill, index_select, unbind, new_*."""
 
 from __future__ import annotations
 
@@ -8,9 +9,63 @@ import numpy as np
 from ..tensor_class import Tensor
 from .shape import _axis
 
-METHODS = ["t", "mm", "mv", "dot", "view_as", "reshape_as", "expand_as", "type_as", "contiguous", "cpu",
+METHODS = ["to", "t", "mm", "mv", "dot", "view_as", "reshape_as", "expand_as", "type_as", "contiguous", "cpu",
            "masked_fill", "index_select", "unbind", "isnan", "isinf", "isfinite", "is_floating_point",
            "ndimension", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"]
+# torch's names that are Python built-ins here: Tensor.float() is cast_float, and so on.
+OPERATORS = {"type": "tensor_type",
+             **{name: f"cast_{name}" for name in ("float", "double", "half", "long", "int", "bool")}}
+
+
+def to(a: Tensor, *args, dtype=None, **kwargs) -> Tensor:
+    """``to(dtype)`` casts (as ``astype``); ``to("cpu")`` is this tensor (there is no other device)."""
+    for arg in args:
+        if isinstance(arg, (str, Tensor)) or arg is None:
+            device = arg.device if isinstance(arg, Tensor) else arg
+            if device not in (None, "cpu"):
+                raise ValueError(f"to: device {device!r} is not available; chainrule runs on the CPU ('cpu')")
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+        else:
+            dtype = arg
+    kwargs.pop("copy", None)
+    device = kwargs.pop("device", None)
+    if device not in (None, "cpu") or kwargs:
+        raise ValueError(f"to: device {device!r} and options {sorted(kwargs)} are not supported; "
+                         "chainrule runs on the CPU: use to(dtype)")
+    return a if dtype is None or np.dtype(dtype) == a.dtype else a.astype(dtype)
+
+
+def tensor_type(a: Tensor, dtype=None):
+    """``type(dtype)`` casts; ``type()`` names the tensor type as torch does ('torch.FloatTensor')."""
+    if dtype is not None:
+        return a.to(dtype)
+    from ..factories import torch_name  # factories imports the wired Tensor
+    return f"torch.{torch_name(a.dtype)}Tensor"
+
+
+def cast_float(a: Tensor) -> Tensor:
+    return a.to(np.float32)
+
+
+def cast_double(a: Tensor) -> Tensor:
+    return a.to(np.float64)
+
+
+def cast_half(a: Tensor) -> Tensor:
+    return a.to(np.float16)
+
+
+def cast_long(a: Tensor) -> Tensor:
+    return a.to(np.int64)
+
+
+def cast_int(a: Tensor) -> Tensor:
+    return a.to(np.int32)
+
+
+def cast_bool(a: Tensor) -> Tensor:
+    return a.to(np.bool_)
 
 
 def t(a: Tensor) -> Tensor:

@@ -1,25 +1,20 @@
-"""Elementwise ops: arithmetic with NumPy broadcasting, unary functions, comparisons."""
+"""Elementwise ops of two tensors: arithmetic with NumPy broadcasting, maximum/minimum, comparisons; and astype."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .. import memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _operand, _result
-from . import buffers, owned, raw
+from .closure import raw
+from .unary import _float_data
 
-METHODS = [
-    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
-    "sin", "cos", "tan", "log10", "log2", "exp2", "square", "rsqrt",
-    "leaky_relu", "elu", "abs", "clip", "clamp", "maximum", "minimum", "astype",
-    "lt", "le", "gt", "ge", "eq", "ne",
-]
+METHODS = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "astype", "lt", "le", "gt", "ge", "eq", "ne"]
 OPERATORS = {
     "__add__": "add", "__radd__": "radd", "__sub__": "sub", "__rsub__": "rsub",
     "__mul__": "mul", "__rmul__": "rmul", "__truediv__": "div", "__rtruediv__": "rdiv",
-    "__pow__": "pow", "__rpow__": "rpow", "__neg__": "neg", "__abs__": "abs",
+    "__pow__": "pow", "__rpow__": "rpow", "__neg__": "neg",
     # Comparisons are elementwise; Tensor.__hash__ stays identity (set in the class body).
     "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__eq__": "eq", "__ne__": "ne",
     "__bool__": "truth",
@@ -35,11 +30,11 @@ def _binary(op: str, forward, a, b):
     x, y = a._data, b._data
     try:
         if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f" or \
-                max(x.nbytes, y.nbytes) < buffers.MIN_BYTES:
+                not memory.pooled(max(x.nbytes, y.nbytes)):  # the result is at least as big as either
             return forward(x, y)
         shape = x.shape if x.shape == y.shape else np.broadcast_shapes(x.shape, y.shape)
         like = x if x.shape == shape else y if y.shape == shape else None
-        return forward(x, y, out=buffers.empty(shape, x.dtype, like))
+        return forward(x, y, out=memory.empty(shape, x.dtype, like))
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
@@ -103,195 +98,6 @@ def _reflected(op):
 radd, rsub, rmul, rdiv, rpow = map(_reflected, (add, sub, mul, div, pow))
 
 
-# --- unary functions ------------------------------------------------------------------------
-# NaN/inf outside a function's domain are returned silently, as PyTorch does (NumPy would warn):
-# a tensor mixes many elements and one out-of-domain entry should not flood the log.
-
-def _float_data(a: Tensor) -> np.ndarray:
-    """The data as floats: integer and bool tensors go to float32, as PyTorch's default dtype."""
-    data = a._data
-    return data if data.dtype.kind == "f" else data.astype(_FLOAT)
-
-
-def exp(a: Tensor) -> Tensor:
-    """e**x (inf past the float range, silently); d/dx = e**x = out."""
-    with np.errstate(over="ignore"):
-        data = np.exp(_float_data(a))
-    return _result(data, (a,), lambda g, out, x: (g * out,), "exp")
-
-
-def log(a: Tensor) -> Tensor:
-    """Natural log, -inf at 0 and nan below, silently (as PyTorch); d/dx = 1/x."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.log(_float_data(a))
-
-    def backward(g, out, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g / x,)
-
-    return _result(data, (a,), backward, "log")
-
-
-def sqrt(a: Tensor) -> Tensor:
-    """Square root, nan below 0 silently (as PyTorch); d/dx = 1 / (2 sqrt(x)), inf at 0."""
-    with np.errstate(invalid="ignore"):
-        data = np.sqrt(_float_data(a))
-
-    def backward(g, out, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g / (out * 2),)
-
-    return _result(data, (a,), backward, "sqrt")
-
-
-def _call(name: str, x):
-    """``x.name()`` for a Tensor (recorded, for create_graph), ``np.name(x)`` for an array."""
-    return getattr(x, name)() if isinstance(x, Tensor) else getattr(np, name)(x)
-
-
-def _unary(forward, a: Tensor, backward, op: str) -> Tensor:
-    """``forward`` of the data as floats, out-of-domain values silently inf/nan (as torch), with ``backward``."""
-    with np.errstate(all="ignore"):
-        data = forward(_float_data(a))
-
-    def quiet(g, out, x):
-        with np.errstate(all="ignore"):
-            return (backward(g, out, x),)
-
-    return _result(data, (a,), quiet, op)
-
-
-def sin(a: Tensor) -> Tensor:
-    """sin(x); d/dx = cos(x)."""
-    return _unary(np.sin, a, lambda g, out, x: g * _call("cos", x), "sin")
-
-
-def cos(a: Tensor) -> Tensor:
-    """cos(x); d/dx = -sin(x)."""
-    return _unary(np.cos, a, lambda g, out, x: -g * _call("sin", x), "cos")
-
-
-def tan(a: Tensor) -> Tensor:
-    """tan(x); d/dx = 1 + tan(x)**2."""
-    return _unary(np.tan, a, lambda g, out, x: g * (out * out + 1), "tan")
-
-
-def log10(a: Tensor) -> Tensor:
-    """Base-10 log; d/dx = 1 / (x ln 10)."""
-    return _unary(np.log10, a, lambda g, out, x: g / (x * math.log(10)), "log10")
-
-
-def log2(a: Tensor) -> Tensor:
-    """Base-2 log; d/dx = 1 / (x ln 2)."""
-    return _unary(np.log2, a, lambda g, out, x: g / (x * math.log(2)), "log2")
-
-
-def exp2(a: Tensor) -> Tensor:
-    """2**x; d/dx = 2**x ln 2."""
-    return _unary(np.exp2, a, lambda g, out, x: g * out * math.log(2), "exp2")
-
-
-def rsqrt(a: Tensor) -> Tensor:
-    """1 / sqrt(x); d/dx = -1 / (2 x**1.5) = -out**3 / 2."""
-    return _unary(lambda x: 1 / np.sqrt(x), a, lambda g, out, x: g * out * out * out * -0.5, "rsqrt")
-
-
-def square(a: Tensor) -> Tensor:
-    """x * x (integers stay integers, as torch); d/dx = 2x."""
-    return _result(np.square(a._data), (a,), lambda g, out, x: (g * x * 2,), "square")
-
-
-def tanh(a: Tensor) -> Tensor:
-    """tanh(x); d/dx = 1 - tanh(x)**2."""
-    return _result(np.tanh(_float_data(a)), (a,), lambda g, out, x: (g * (1 - out * out),), "tanh")
-
-
-def sigmoid(a: Tensor) -> Tensor:
-    """1 / (1 + e**-x) from e**-|x|, so it never overflows; d/dx = s (1 - s)."""
-    x = _float_data(a)
-    e = np.exp(-np.abs(x))
-    data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    return _result(data, (a,), lambda g, out, x: (g * out * (1 - out),), "sigmoid")
-
-
-def relu(a: Tensor) -> Tensor:
-    """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
-    x = a._data
-    big = x.nbytes >= buffers.MIN_BYTES  # small arrays: malloc keeps them, NumPy's own allocation is faster
-    data = np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype, x)) if big and x.dtype.kind == "f" else \
-        np.maximum(x, 0)
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):
-            return (g * (raw(x) > 0),)
-        if not big:
-            return (np.multiply(g, np.greater(x, 0)),)
-        passes = np.greater(x, 0, out=buffers.empty(x.shape, bool, x))
-        into = g if owned(g) else buffers.empty(g.shape, g.dtype, g)  # asked first: a pending call holds g
-        return (np.multiply(g, passes, out=into),)
-
-    return _result(data, (a,), backward, "relu")
-
-
-def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
-    """x for x > 0, alpha x otherwise; d/dx = 1 or alpha (alpha at 0, as PyTorch)."""
-    x = _float_data(a)
-
-    def backward(g, out, x):
-        x = raw(x)
-        return (g * np.where(x > 0, 1, alpha).astype(x.dtype, copy=False),)
-
-    return _result(np.where(x > 0, x, x * alpha), (a,), backward, "leaky_relu")
-
-
-def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, alpha (e**x - 1) otherwise; d/dx = 1, or out + alpha for x <= 0 (as PyTorch)."""
-    x = _float_data(a)
-
-    def backward(g, out, x):
-        positive = raw(x) > 0
-        return (g * (positive + ~positive * (out + alpha)),)
-
-    return _result(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), (a,), backward, "elu")
-
-
-def abs(a: Tensor) -> Tensor:
-    """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-    return _result(np.abs(a._data), (a,), lambda g, out, x: (g * np.sign(raw(x)),), "abs")
-
-
-def _bound(op: str, bound):
-    if isinstance(bound, Tensor):
-        if bound.requires_grad:
-            raise TypeError(f"{op}: bounds are constants; for a differentiable bound use maximum/minimum")
-        return bound._data
-    return bound
-
-
-def clip(a: Tensor, lo=None, hi=None) -> Tensor:
-    """x limited to [lo, hi] (None: unbounded); the gradient passes where lo <= x <= hi (as torch.clamp)."""
-    lo, hi = _bound("clip", lo), _bound("clip", hi)
-    if lo is None and hi is None:
-        raise ValueError("clip: at least one of lo and hi must be given")
-    data = a._data
-    if lo is not None:
-        data = np.maximum(data, lo)
-    if hi is not None:
-        data = np.minimum(data, hi)
-
-    def backward(g, out, x):
-        x = raw(x)
-        inside = (x >= lo) if lo is not None else True
-        if hi is not None:
-            inside = inside & (x <= hi)
-        return (g * inside,)
-
-    return _result(data, (a,), backward, "clip")
-
-
-def clamp(a: Tensor, min=None, max=None) -> Tensor:
-    """torch's name for clip: ``x.clamp(min=0)``."""
-    return clip(a, min, max)
 
 
 def _share(wins, x, y):

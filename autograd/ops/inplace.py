@@ -13,8 +13,8 @@ import numpy as np
 
 from ..graph import _mode, inplace_clock, no_grad
 from ..tensor_class import Tensor, _new, _operand, _result
-from . import raw
-from .shape import _index
+from .closure import raw
+from .indexing import _index
 
 METHODS = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "clamp_", "copy_", "clone"]
 OPERATORS = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import memory
 from ..tensor_class import Tensor, _operand, _result
-from . import buffers
 
 METHODS = ["matmul", "linear"]
 OPERATORS = {"__matmul__": "matmul", "__rmatmul__": "rmatmul"}
@@ -40,9 +40,8 @@ def _product(a, b, like, reuse: bool = False):
     if _transposed(like) or (like is not None and _transposed(b) and a.flags.c_contiguous
                              and a.shape[0] < b.shape[1] and a.shape[1] > 4 * b.shape[1]):
         return _product(b.T, a.T, None, reuse).T
-    if reuse and a.dtype == b.dtype and a.shape[0] * b.shape[1] * a.itemsize >= buffers.MIN_BYTES:
-        return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), a.dtype))
-    return a @ b
+    into = memory.out((a.shape[0], b.shape[1]), a.dtype) if reuse and a.dtype == b.dtype else None
+    return a @ b if into is None else np.matmul(a, b, out=into)
 
 
 def _grad_left(g, x, y, reuse: bool = False):
@@ -59,9 +58,10 @@ def _grad_right(g, x, y, reuse: bool = False):
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul; a big product of two float matrices goes to a reused buffer."""
-    if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" \
-            and a.shape[0] * b.shape[1] * a.itemsize >= buffers.MIN_BYTES:
-        return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), a.dtype))
+    if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
+        into = memory.out((a.shape[0], b.shape[1]), a.dtype)
+        if into is not None:
+            return np.matmul(a, b, out=into)
     return np.asarray(a @ b)
 
 

@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, max, min, var, std, logsumexp, argmax, all, ...), softmax / log_softmax, nll_loss.
+"""Reductions: sum, mean, var, std, argmax, argmin, all, any (max and min are in ``extremes``).
 
 Axes follow NumPy: ``axis`` is None (all), an int or a tuple of ints, negative counts from the end,
 ``axis=()`` reduces nothing, and a 0-d tensor has no axis 0. ``dim=`` and ``keepdim=`` are accepted
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import itertools
 import math
 import operator
 import warnings
@@ -19,21 +18,15 @@ import warnings
 import numpy as np
 
 from ..tensor_class import Tensor, _result
-from . import buffers, expand, raw
-from .elementwise import _float_data, maximum, minimum
+from .closure import expand, raw
 from .shape import UNSET, resolve
 
-METHODS = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp",
-           "softmax", "log_softmax", "all", "any"]  # nll_loss, cross_entropy: nn's, below
+METHODS = ["sum", "mean", "argmax", "argmin", "var", "std", "all", "any"]
 
 _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 MaxResult = collections.namedtuple("max", ["values", "indices"])  # repr as torch.return_types.max
 MinResult = collections.namedtuple("min", ["values", "indices"])
 MaxResult.__qualname__, MinResult.__qualname__ = "MaxResult", "MinResult"  # so pickle finds them
-
-
-def _exp(x):
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
 
 
 def _axis_index(op: str, axis, ndim: int) -> int:
@@ -108,151 +101,6 @@ def mean(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET, dty
     else:
         data = np.mean(data, axis=axes, keepdims=keepdims)
     return _result(data, (a,), lambda g, out, x: (expand(g.reshape(kept) * scale, shape),), "mean")
-
-
-def _slices(x: np.ndarray, axes: tuple):
-    """Index tuples that pick each position of the reduced axes, when a reduction over them is better
-    done as an elementwise max of those few views: NumPy's reduce runs an inner loop per output
-    element over a short axis (a 2x2 pooling tile: 20-40x slower). None when reduce is fine."""
-    count = math.prod(x.shape[i] for i in axes)
-    if not 1 < count <= 16 or x.size < 16 * count * count:
-        return None
-    kept = [abs(x.strides[i]) for i in range(x.ndim) if i not in axes and x.shape[i] > 1]
-    if kept and builtins.min(abs(x.strides[i]) for i in axes) > builtins.max(kept):
-        return None  # the kept axes are innermost in memory: reduce's inner loop is long and contiguous
-    return list(itertools.product(*(range(n) if i in axes else (slice(None),) for i, n in enumerate(x.shape))))
-
-
-def _extremum(ufunc, x: np.ndarray, axes: tuple, keepdims: bool, slices) -> np.ndarray:
-    """``ufunc.reduce(x, axes)`` for np.maximum / np.minimum, as that ufunc over the views in ``slices`` if given."""
-    if slices is None:
-        return ufunc.reduce(x, axis=axes, keepdims=keepdims)
-    first = x[slices[0]]
-    data = ufunc(first, x[slices[1]], out=buffers.empty(first.shape, x.dtype, first))
-    for s in slices[2:]:
-        ufunc(data, x[s], out=data)
-    return data.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape))) if keepdims else data
-
-
-def _first(winners: np.ndarray, axes: tuple) -> np.ndarray:
-    """Only the first True of ``winners`` over ``axes`` (in row-major order of those axes)."""
-    last = tuple(range(-len(axes), 0))
-    moved = np.moveaxis(winners, axes, last)
-    flat = moved.reshape(moved.shape[:-len(axes)] + (-1,))
-    first = flat & (np.cumsum(flat, axis=-1) == 1)
-    return np.moveaxis(first.reshape(moved.shape), last, axes)
-
-
-def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: bool = False) -> Tensor:
-    """max or min; the gradient is split evenly among tied extremes, or all goes to the ``first``."""
-    axes, keepdims, kept = _reduction(op, a, axis, keepdims, dim, keepdim)
-    x = a._data
-    slices = _slices(x, axes)
-    dropped = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    try:
-        data = _extremum(ufunc, x, axes, keepdims, slices)
-    except ValueError:
-        raise ValueError(f"{op}: cannot reduce over an empty axis (shape {a.shape}, axes {axes})") from None
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor) or slices is None:
-            winners = raw(x) == raw(out).reshape(kept)
-            if first:
-                return (g.reshape(kept) * _first(winners, axes).astype(raw(out).dtype),)
-            with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
-                share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
-            return (g.reshape(kept) * share,)
-        best = out.reshape(dropped)
-        if first:  # a view at a time, in order: the first winner takes what is left of g
-            grad = buffers.empty(x.shape, x.dtype, x)
-            left = buffers.empty(dropped, x.dtype, best)
-            np.copyto(left, g.reshape(dropped))
-            won = buffers.empty(dropped, bool, best)
-            for k, s in enumerate(slices):
-                np.equal(x[s], best, out=won)
-                np.multiply(won, left, out=grad[s])
-                if k + 1 < len(slices):
-                    left -= grad[s]  # exactly 0 where this view won (a masked copy is 20x slower)
-            return (grad,)
-        # the same a view at a time: each winner gets g over its number of tied winners
-        winners = [np.equal(x[s], best, out=buffers.empty(dropped, bool, best)) for s in slices]
-        count = buffers.empty(dropped, out.dtype, best)
-        np.copyto(count, winners[0])
-        for won in winners[1:]:
-            count += won
-        grad = buffers.empty(x.shape, x.dtype, x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.true_divide(g.reshape(dropped), count, out=count)
-            for s, won in zip(slices, winners):
-                np.multiply(won, scale, out=grad[s])
-        return (grad,)
-
-    return _result(data, (a,), backward, op)
-
-
-def _select(op: str, argfn, a: Tensor, axis, keepdims: bool) -> tuple:
-    """Values and int64 indices of the first extreme along one axis (torch's max(dim)); the gradient
-    goes to that element only."""
-    axis, x = _axis_index(op, axis, a.ndim), a._data
-    try:
-        index = argfn(x, axis=axis, keepdims=True)
-    except ValueError:
-        raise ValueError(f"{op}: cannot reduce over an empty axis (shape {a.shape}, axis {axis})") from None
-    shape, kept = x.shape, index.shape
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):  # create_graph: g times a one-hot mask of the winners, recorded
-            positions = np.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-            return (g.reshape(kept) * (positions == index),)
-        grad = np.zeros(shape, g.dtype)
-        np.put_along_axis(grad, index, g.reshape(kept), axis)
-        return (grad,)
-
-    data = np.take_along_axis(x, index, axis)
-    values = _result(data if keepdims else data.squeeze(axis), (a,), backward, op)
-    index = index.astype(np.int64, copy=False)
-    return values, Tensor(index if keepdims else index.squeeze(axis))
-
-
-def _max_or_min(op: str, a: Tensor, axis, keepdims, dim, keepdim):
-    axis = resolve(op, None, axis=axis, dim=dim)
-    if isinstance(axis, Tensor):  # torch: t.max(other) is the elementwise maximum
-        return (maximum if op == "max" else minimum)(a, axis)
-    if axis is None:
-        return _extreme(op, np.maximum if op == "max" else np.minimum, a, UNSET, keepdims, UNSET, keepdim)
-    if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{op}: dim must be a single int ({op}(dim) gives values and indices); for the "
-                        f"{op}imum over several axes use a{op}(dim={tuple(axis)})")
-    argfn = np.argmax if op == "max" else np.argmin
-    return (MaxResult if op == "max" else MinResult)(*_select(op, argfn, a, axis, _keepdims(op, keepdims, keepdim)))
-
-
-def max(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET):
-    """The largest element (gradient split evenly among ties); with an int dim, (values, indices) of the
-    first largest along it, as torch (gradient to that element); max(other) is maximum."""
-    return _max_or_min("max", a, axis, keepdims, dim, keepdim)
-
-
-def min(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET):
-    """The smallest element (gradient split evenly among ties); with an int dim, (values, indices) of the
-    first smallest along it, as torch (gradient to that element); min(other) is minimum."""
-    return _max_or_min("min", a, axis, keepdims, dim, keepdim)
-
-
-def amax(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -> Tensor:
-    """Largest element over ``axis`` (None, int or tuple); the gradient goes to it, split evenly among ties."""
-    return _extreme("amax", np.maximum, a, axis, keepdims, dim, keepdim)
-
-
-def amin(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -> Tensor:
-    """Smallest element over ``axis`` (None, int or tuple); the gradient goes to it, split evenly among ties."""
-    return _extreme("amin", np.minimum, a, axis, keepdims, dim, keepdim)
-
-
-def window_max(a: Tensor, axes: tuple) -> Tensor:
-    """The largest element over ``axes`` (pooling windows) with torch's max-pooling gradient: all of it
-    goes to the first maximum of each window, in row-major order. Not a Tensor method: max_pool2d's."""
-    return _extreme("max_pool2d", np.maximum, a, axes, UNSET, UNSET, UNSET, first=True)
 
 
 def _arg(op: str, argfn, a: Tensor, axis, keepdims, dim, keepdim) -> Tensor:
@@ -332,108 +180,3 @@ def all(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -> T
 def any(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -> Tensor:
     """Whether some element over ``axis`` is nonzero: a bool tensor (uint8 for uint8, as torch), no gradient."""
     return _truth("any", np.any, a, axis, keepdims, dim, keepdim)
-
-
-def logsumexp(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -> Tensor:
-    """log(sum(e**x)) over ``axis``, max-shifted so it never overflows; d/dx = softmax(x) over ``axis``."""
-    axes, keepdims, kept = _reduction("logsumexp", a, axis, keepdims, dim, keepdim)
-    x = _float_data(a)
-    shift = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(kept, x.dtype)
-    shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows give -inf, not nan
-    with np.errstate(divide="ignore"):
-        data = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
-    if not keepdims:
-        data = data.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
-
-    def backward(g, out, x):
-        e = _exp(x - shift)  # softmax from the shifted input: exp(x - out) loses digits in float32
-        return (g.reshape(kept) * (e / e.sum(axis=axes, keepdims=True)),)
-
-    return _result(data, (a,), backward, "logsumexp")
-
-
-def _softmax_axis(op: str, a: Tensor, axis, dim) -> int:
-    axis = resolve(op, -1, axis=axis, dim=dim)
-    if isinstance(axis, (tuple, list)) or axis is None:
-        raise TypeError(f"{op}: axis must be a single int, got {axis!r}")
-    return _axis_index(op, axis, a.ndim)
-
-
-def softmax(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
-    """s = e**x / sum(e**x) along ``axis``, max-shifted (stable); the gradient is s * (g - sum(g s))."""
-    axis = _softmax_axis("softmax", a, axis, dim)
-    x = _float_data(a)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    data = e / np.sum(e, axis=axis, keepdims=True)
-    return _result(data, (a,), lambda g, out, x: (
-        out * (g - (g * out).sum(axis=axis, keepdims=True)),), "softmax")
-
-
-def log_softmax(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
-    """x - logsumexp(x) along ``axis``, max-shifted (stable); the gradient is g - softmax(x) sum(g)."""
-    axis = _softmax_axis("log_softmax", a, axis, dim)
-    x = _float_data(a)
-    data = x - _extremum(np.maximum, x, (axis,), True, _slices(x, (axis,)))
-    data -= np.log(np.add.reduce(np.exp(data), axis=axis, keepdims=True))
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):
-            return (g - out.exp() * g.sum(axis=axis, keepdims=True),)
-        e = np.exp(out)
-        e *= np.add.reduce(g, axis=axis, keepdims=True)
-        return (np.subtract(g, e, out=e),)
-
-    return _result(data, (a,), backward, "log_softmax")
-
-
-def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
-    """-mean (or -sum) of a[n, index[n]] for (N, C) log-probabilities and N class indices, as one op
-    (torch's nll_loss); the gradient is -1/N (or -1) at each picked entry, 0 elsewhere.
-
-    Not a Tensor method: ``nn.functional.nll_loss`` / ``cross_entropy`` check the shapes, the indices
-    and ``reduction`` and then call this. The mean of an empty batch is nan, as torch's."""
-    rows = np.arange(len(index))
-    picked = a._data[rows, index]
-    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
-    data = np.multiply(np.add.reduce(picked), scale, dtype=picked.dtype)
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):
-            picks = np.zeros(x.shape, x.dtype)
-            picks[rows, index] = scale
-            return (g * picks,)
-        grad = np.zeros(x.shape, x.dtype)
-        grad[rows, index] = g * scale
-        return (grad,)
-
-    return _result(data, (a,), backward, "nll_loss")
-
-
-def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
-    """Softmax cross entropy of (N, C) logits and N class indices as one op: -mean (or -sum) of
-    log_softmax(a)[n, index[n]]; the gradient is (softmax(a) - one_hot) / N (or without the 1/N).
-
-    ``log_softmax`` then ``nll_loss`` in one node, as the lecture's "dz = p - y": the softmax kept
-    for the backward is the only array saved. Not a Tensor method: ``nn.functional.cross_entropy``
-    checks the shapes, the indices and ``reduction`` and then calls this."""
-    x = _float_data(a)
-    rows = np.arange(len(index))
-    shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
-    probs = np.exp(shifted)
-    total = np.add.reduce(probs, axis=1, keepdims=True)
-    picked = np.add.reduce(shifted[rows, index]) - np.add.reduce(np.log(total[:, 0]))
-    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
-    data = np.multiply(picked, scale, dtype=x.dtype)
-    probs /= total
-
-    def backward(g, out, x):
-        if isinstance(g, Tensor):  # create_graph: the same formula, recorded
-            picks = np.zeros(x.shape, x.dtype)
-            picks[rows, index] = 1
-            return ((x.softmax(axis=1) - picks) * (g * -scale),)
-        weight = float(g) * -scale  # a Python float keeps the logits' dtype (and skips 0-d array arithmetic)
-        grad = np.multiply(probs, weight)
-        grad[rows, index] -= weight
-        return (grad,)
-
-    return _result(data, (a,), backward, "cross_entropy")

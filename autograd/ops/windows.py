@@ -10,13 +10,14 @@ Output sizes are PyTorch's: (N + 2P - dilation*(F - 1) - 1) // S + 1 per axis.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import memory
 from ..tensor_class import Tensor, _result
-from . import buffers
 from .linalg import _product
 
 METHODS = ["unfold", "fold"]
@@ -31,19 +32,20 @@ class _Windows(NamedTuple):
     out: tuple  # (out_h, out_w)
 
 
-def _pair(value, name: str, minimum: int, op: str = "unfold") -> tuple:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else \
+def pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (each >= minimum) as a pair; else a ValueError naming ``op``."""
+    values = (value, value) if isinstance(value, numbers.Integral) else \
         tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
-                                 for v in pair):
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+                                   for v in values):
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return int(values[0]), int(values[1])
 
 
 def _windows(size, kernel_size, stride, padding, dilation, op: str = "unfold") -> _Windows:
     """Validated window geometry for an input whose last two axes have ``size``; errors name ``op``."""
-    kernel, stride = _pair(kernel_size, "kernel_size", 1, op), _pair(stride, "stride", 1, op)
-    padding, dilation = _pair(padding, "padding", 0, op), _pair(dilation, "dilation", 1, op)
+    kernel, stride = pair(kernel_size, "kernel_size", op, 1), pair(stride, "stride", op, 1)
+    padding, dilation = pair(padding, "padding", op, 0), pair(dilation, "dilation", op, 1)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padded = tuple(n + 2 * p for n, p in zip(size, padding))
     if span[0] > padded[0] or span[1] > padded[1]:
@@ -60,7 +62,7 @@ def _pad(x: np.ndarray, ph: int, pw: int, padded: np.ndarray | None = None) -> n
     memory as x (so the copy runs along memory)."""
     h, w = x.shape[-2:]
     if padded is None:
-        padded = buffers.empty(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x.dtype, like=x)
+        padded = memory.empty(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), x.dtype, like=x)
     padded[..., :ph, :] = padded[..., ph + h:, :] = 0
     padded[..., ph:ph + h, :pw] = padded[..., ph:ph + h, pw + w:] = 0
     padded[..., ph:ph + h, pw:pw + w] = x
@@ -77,7 +79,7 @@ def _unfold_array(x: np.ndarray, w: _Windows) -> np.ndarray:
 
 def _fold_array(cols: np.ndarray, w: _Windows) -> np.ndarray:
     (h, wd), (ph, pw), (dh, dw), (sh, sw), (oh, ow) = w.size, w.padding, w.dilation, w.stride, w.out
-    image = buffers.zeros(cols.shape[:-4] + (h + 2 * ph, wd + 2 * pw), cols.dtype, like=cols[..., 0, 0])
+    image = memory.zeros(cols.shape[:-4] + (h + 2 * ph, wd + 2 * pw), cols.dtype, like=cols[..., 0, 0])
     for i in range(w.kernel[0]):  # a loop over kernel offsets; each adds one strided slice of all windows
         for j in range(w.kernel[1]):
             image[..., i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[..., i, j]
@@ -105,7 +107,7 @@ def unfold(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
 
 def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
     """(..., out_h, out_w, kh, kw) windows added back into (..., H, W), unfold's adjoint; the gradient is unfold."""
-    w = _windows(_pair(output_size, "output_size", 1, "fold"), kernel_size, stride, padding, dilation)
+    w = _windows(pair(output_size, "output_size", "fold", 1), kernel_size, stride, padding, dilation)
     if cols.ndim < 4 or cols.shape[-4:] != w.out + w.kernel:
         raise ValueError(f"fold: expected windows of shape (..., {w.out[0]}, {w.out[1]}, {w.kernel[0]}, "
                          f"{w.kernel[1]}) for output size {w.size}, got shape {cols.shape}")
@@ -121,7 +123,7 @@ def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1
 def _batch_inner(shape: tuple, dtype) -> np.ndarray:
     """An uninitialised (N, C, H, W) array laid out in memory as (C, H, W, N)."""
     n, c, h, w = shape
-    return buffers.empty((c, h, w, n), dtype).transpose(3, 0, 1, 2)
+    return memory.empty((c, h, w, n), dtype).transpose(3, 0, 1, 2)
 
 
 def _columns(x: np.ndarray, w: _Windows, dtype) -> np.ndarray:
@@ -133,7 +135,7 @@ def _columns(x: np.ndarray, w: _Windows, dtype) -> np.ndarray:
         h, wd = x.shape[2:]
         x = _pad(x, ph, pw, _batch_inner((n, c, h + 2 * ph, wd + 2 * pw), x.dtype))
     windows = _unfold_array(x, w._replace(padding=(0, 0)))  # (N, C, oh, ow, kh, kw), a view
-    columns = buffers.empty((c, kh, kw, oh, ow, n), dtype)
+    columns = memory.empty((c, kh, kw, oh, ow, n), dtype)
     np.copyto(columns, windows.transpose(1, 4, 5, 2, 3, 0))  # the one im2col copy
     return columns.reshape(c * kh * kw, oh * ow * n)
 
@@ -151,7 +153,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
     columns = _columns(x._data, w, dtype)
     kernel = weight._data.reshape(out_channels, -1).astype(dtype, copy=False)
-    data = np.matmul(kernel, columns, out=buffers.empty((out_channels, columns.shape[1]), dtype))
+    data = np.matmul(kernel, columns, out=memory.empty((out_channels, columns.shape[1]), dtype))
     if bias is not None:
         data += bias._data.reshape(out_channels, 1)
     (oh, ow), need_x = w.out, x.requires_grad
@@ -166,7 +168,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
                 w.size, w.kernel, w.stride, w.padding, w.dilation) if need_x else None
             gk = (g2 @ cols.T).reshape(k.shape)
             return (gx, gk) if b is None else (gx, gk, g2.sum(axis=1))
-        g2 = buffers.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
+        g2 = memory.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
         gk = _product(g2, columns.T, None).reshape(k.shape)
         if need_x:  # fold the columns' gradient, seen as the (N, C, oh, ow, kh, kw) windows it came from
             k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)

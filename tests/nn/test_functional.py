@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+import nn
 import nn.functional as F
 from autograd import Tensor, Value, grad, gradcheck, gradgradcheck
 from autograd.graph import topological_order
@@ -86,9 +87,14 @@ def test_activations_take_values():
     assert F.tanh(Value(0.5)).data == pytest.approx(np.tanh(0.5))
 
 
-def test_softmax_rejects_both_axis_and_dim():
-    with pytest.raises(TypeError, match="both axis= and its alias dim="):
+def test_softmax_rejects_both_axis_and_dim_as_the_tensor_method_does():
+    message = "softmax: got axis= and dim=, which are aliases"
+    with pytest.raises(TypeError, match=message):
         F.softmax(Tensor(np.ones((2, 3))), axis=0, dim=1)
+    with pytest.raises(TypeError, match=message):
+        Tensor(np.ones((2, 3))).softmax(axis=0, dim=1)
+    with pytest.raises(TypeError, match="Softmax: got axis= and dim=, which are aliases"):
+        nn.Softmax(axis=0, dim=1)
 
 
 def test_softmax_is_stable_for_huge_logits():

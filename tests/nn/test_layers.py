@@ -400,3 +400,15 @@ def test_layers_accept_arrays_and_are_exported():
     for name in ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
                  "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "Identity"):
         assert name in nn.__all__ and issubclass(getattr(nn, name), nn.Module)
+
+
+def test_an_anomaly_inside_a_layer_names_the_users_line():
+    import inspect
+
+    from autograd import AnomalyError, detect_anomaly
+    layer = nn.Linear(2, 1)
+    x = Tensor(np.array([[np.inf, 1.0]], np.float32))
+    with pytest.raises(AnomalyError) as caught, detect_anomaly():
+        line = inspect.currentframe().f_lineno + 1
+        layer(x)
+    assert str(caught.value).endswith(f"{__file__}:{line}")

@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["empty", "zeros", "release"]
+__all__ = ["out", "empty", "zeros", "reshape", "release"]
 
 # Below this, malloc's own recycling wins: glibc keeps freed blocks of this size (its mmap threshold rises
 # to the largest block a process frees), hands back the one freed last, still in cache, and costs no
@@ -99,6 +99,20 @@ def release() -> None:
     """Give every idle block back to malloc."""
     with _lock:
         _release_idle()
+
+
+def pooled(nbytes: int) -> bool:
+    """True if an array of ``nbytes`` is worth a reused block (the one threshold every op asks)."""
+    return nbytes >= MIN_BYTES
+
+
+def out(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray | None:
+    """Where a result of ``shape`` goes (``out=`` of a ufunc or matmul): a reused block laid out as
+    ``like`` if it is big, else None, so NumPy allocates it from malloc's free lists."""
+    itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
+    if math.prod(shape) * itemsize < MIN_BYTES:
+        return None
+    return empty(shape, dtype, like)
 
 
 def empty(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray:

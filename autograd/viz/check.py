@@ -13,9 +13,9 @@ import re
 
 import numpy as np
 
-from .gradcheck import central_differences
-from .graph import Node, enable_grad, no_grad, topological_order
-from .value import Value
+from ..gradcheck import central_differences
+from ..graph import Node, enable_grad, no_grad, topological_order
+from ..value import Value
 
 __all__ = ["leaf_checks"]
 

@@ -13,7 +13,7 @@ def test_forward_nan_names_the_op_shapes_and_user_line():
         y.log()  # log(0) = -inf: this line is named in the message
     message = str(error.value)
     assert "op 'log'" in message and "input shapes (3,)" in message
-    assert "test_anomaly_and_trace.py:" in message and "forward result" in message
+    assert "test_debug.py:" in message and "forward result" in message
     assert error.value.node.op == "log"
 
 
@@ -22,7 +22,7 @@ def test_backward_inf_names_the_op_whose_gradient_broke():
     with detect_anomaly():
         b = a.sqrt()  # finite forward, infinite derivative at 0
         c = b * 3.0
-        with pytest.raises(AnomalyError, match=r"backward of op 'sqrt'.*input 0.*test_anomaly_and_trace.py:"):
+        with pytest.raises(AnomalyError, match=r"backward of op 'sqrt'.*input 0.*test_debug.py:"):
             c.backward()
 
 

@@ -1,40 +1,40 @@
-"""The reused buffers behind big op results: never handed out while any array refers to them."""
+"""The reused buffers behind big op results (autograd.memory): never handed out while any array refers to them."""
 
 import numpy as np
 import pytest
 
 from autograd import Tensor
-from autograd.ops import buffers
+from autograd import memory
 
-BIG = (512, 512)  # 1 MiB of float32: above buffers.MIN_BYTES
+BIG = (512, 512)  # 1 MiB of float32: above memory.MIN_BYTES
 
 
 @pytest.fixture(autouse=True)
 def idle_pool():
-    buffers.release()
+    memory.release()
     yield
-    buffers.release()
+    memory.release()
 
 
 def test_a_block_is_reused_only_once_nothing_refers_to_it():
-    a = buffers.empty(BIG, np.float32)
+    a = memory.empty(BIG, np.float32)
     a.fill(1)
     view = a[10:20].T  # a view of a view still holds the block
     del a
-    b = buffers.empty(BIG, np.float32)
+    b = memory.empty(BIG, np.float32)
     assert not np.shares_memory(b, view) and np.all(view == 1)
-    blocks = len(buffers._blocks[b.nbytes])
+    blocks = len(memory._blocks[b.nbytes])
     del view  # the first block is idle now
-    c = buffers.empty(BIG, np.float32)
-    assert not np.shares_memory(c, b) and len(buffers._blocks[b.nbytes]) == blocks  # reused, not new
+    c = memory.empty(BIG, np.float32)
+    assert not np.shares_memory(c, b) and len(memory._blocks[b.nbytes]) == blocks  # reused, not new
 
 
 def test_small_arrays_come_from_numpy_and_layout_follows_like():
-    assert buffers.empty((4, 4), np.float32).base is None
+    assert memory.empty((4, 4), np.float32).base is None
     like = np.zeros((8, 256, 64), np.float32).transpose(1, 0, 2)  # axis 1 outermost in memory
-    out = buffers.empty(like.shape, np.float32, like)
+    out = memory.empty(like.shape, np.float32, like)
     assert out.shape == like.shape and out.strides == like.strides
-    assert buffers.zeros((300, 300), np.float64).sum() == 0
+    assert memory.zeros((300, 300), np.float64).sum() == 0
 
 
 def test_results_in_reused_buffers_stay_correct_across_steps():
@@ -53,12 +53,20 @@ def test_results_in_reused_buffers_stay_correct_across_steps():
 
 
 def test_idle_blocks_beyond_capacity_are_released(monkeypatch):
-    start = buffers._held  # blocks other tests still use
-    monkeypatch.setattr(buffers, "CAPACITY", start + (3 << 20))
+    start = memory._held  # blocks other tests still use
+    monkeypatch.setattr(memory, "CAPACITY", start + (3 << 20))
     for _ in range(6):
-        buffers.empty(BIG, np.float32)  # each is idle as soon as it is dropped
-        buffers.empty((1024, 1024), np.float32)  # 4 MiB: over capacity, so idle ones go
-    assert buffers._held - start <= 5 << 20
+        memory.empty(BIG, np.float32)  # each is idle as soon as it is dropped
+        memory.empty((1024, 1024), np.float32)  # 4 MiB: over capacity, so idle ones go
+    assert memory._held - start <= 5 << 20
+
+
+def test_out_pools_only_big_results():
+    assert memory.out((4, 4), np.float32) is None  # small: NumPy allocates from malloc's free lists
+    big = memory.out(BIG, np.float32)
+    assert big.shape == BIG and big.dtype == np.float32 and big.base is not None
+    like = np.empty((BIG[1], BIG[0]), np.float32).T
+    assert memory.out(BIG, np.float32, like).strides == like.strides
 
 
 def test_relu_writes_its_gradient_in_place_only_into_arrays_nobody_else_holds():
@@ -72,7 +80,7 @@ def test_relu_writes_its_gradient_in_place_only_into_arrays_nobody_else_holds():
         g = make()
         return closure(g)
 
-    assert core(lambda: np.ones((600, 600), np.float32)) and core(lambda: buffers.empty(BIG, np.float32))
+    assert core(lambda: np.ones((600, 600), np.float32)) and core(lambda: memory.empty(BIG, np.float32))
     held = np.ones((600, 600), np.float32)
     assert not core(lambda: held) and not core(lambda: held[:10])
     assert not core(lambda: np.broadcast_to(np.ones(3), (3, 3)))

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import graphviz
 import numpy as np
 
-from .graph import BackwardTrace, Node, trace_backward
-from .ops.reduce import MaxResult, MinResult
-from .tensor_class import Tensor
-from .value import Value
-from .viz import draw_graph
+from ..debug import BackwardTrace, trace_backward
+from ..graph import Node
+from ..ops.reduce import MaxResult, MinResult
+from ..tensor_class import Tensor
+from ..value import Value
+from .draw import draw_graph
 
 __all__ = ["explode", "Exploded", "ValueArray", "GradientMismatchError"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import Node, _mode
+from ..graph import Node, _mode
 
 __all__ = ["Flow", "PATTERNS"]
 

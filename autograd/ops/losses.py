@@ -1,0 +1,118 @@
+"""The fused losses nn's cross_entropy and nll_loss call once they have checked their arguments.
+
+Not Tensor methods: ``nn.functional.cross_entropy`` / ``nll_loss`` check the shapes, the class
+indices, ``weight``, ``ignore_index`` and ``reduction`` and then call one of these ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor_class import Tensor, _result
+from .unary import _float_data
+
+def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
+    """-mean (or -sum) of a[n, index[n]] for (N, C) log-probabilities and N class indices, as one op
+    (torch's nll_loss); the gradient is -1/N (or -1) at each picked entry, 0 elsewhere.
+    The mean of an empty batch is nan, as torch's."""
+    rows = np.arange(len(index))
+    picked = a._data[rows, index]
+    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
+    data = np.multiply(np.add.reduce(picked), scale, dtype=picked.dtype)
+
+    def backward(g, out, x):
+        if isinstance(g, Tensor):
+            picks = np.zeros(x.shape, x.dtype)
+            picks[rows, index] = scale
+            return (g * picks,)
+        grad = np.zeros(x.shape, x.dtype)
+        grad[rows, index] = g * scale
+        return (grad,)
+
+    return _result(data, (a,), backward, "nll_loss")
+
+
+def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
+    """Softmax cross entropy of (N, C) logits and N class indices as one op: -mean (or -sum) of
+    log_softmax(a)[n, index[n]]; the gradient is (softmax(a) - one_hot) / N (or without the 1/N).
+
+    ``log_softmax`` then ``nll_loss`` in one node, as the lecture's "dz = p - y": the softmax kept
+    for the backward is the only array saved."""
+    x = _float_data(a)
+    rows = np.arange(len(index))
+    shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
+    probs = np.exp(shifted)
+    total = np.add.reduce(probs, axis=1, keepdims=True)
+    picked = np.add.reduce(shifted[rows, index]) - np.add.reduce(np.log(total[:, 0]))
+    scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
+    data = np.multiply(picked, scale, dtype=x.dtype)
+    probs /= total
+
+    def backward(g, out, x):
+        if isinstance(g, Tensor):  # create_graph: the same formula, recorded
+            picks = np.zeros(x.shape, x.dtype)
+            picks[rows, index] = 1
+            return ((x.softmax(axis=1) - picks) * (g * -scale),)
+        weight = float(g) * -scale  # a Python float keeps the logits' dtype (and skips 0-d array arithmetic)
+        grad = np.multiply(probs, weight)
+        grad[rows, index] -= weight
+        return (grad,)
+
+    return _result(data, (a,), backward, "cross_entropy")
+
+
+def _positions(ndim: int, index: np.ndarray) -> tuple:
+    """The index tuple that picks one class (axis 1, or 0 for a 1-D input) at every target position."""
+    if ndim == 1:
+        return (index,)
+    if index.ndim == 1:
+        return (np.arange(len(index)), index)
+    grid = np.indices(index.shape, sparse=True)
+    return (grid[0], index) + tuple(grid[1:])
+
+
+def picked_nll(log_probs: Tensor, index: np.ndarray, reduction: str = "mean", coef=None, ignored=None,
+               total: float | None = None) -> Tensor:
+    """-coef[n] * log_probs[n, index[n], ...] per target (0 where ``ignored``), summed, or divided by
+    ``total`` (default: the number of targets) for the mean, or per target for reduction 'none';
+    d/dx = -coef / total (or -coef) at each picked entry, 0 elsewhere.
+
+    nll_loss's general case, for (N, C, d1, ...) or (C,) log-probabilities: ``coef`` is each
+    target's weight (None: all 1; 0 where ignored), ``ignored`` a mask of the targets that count
+    for nothing (their stand-in class must not turn a -inf log-probability into nan)."""
+    x = log_probs._data
+    pos = _positions(x.ndim, index)
+    terms = np.asarray(x[pos])
+    if coef is not None:
+        terms = terms * coef
+    if ignored is not None:  # 0 also where an ignored row's stand-in class 0 has a -inf log-probability
+        terms = np.where(ignored, 0, terms)
+    if reduction == "mean":
+        total = float(index.size) if total is None else total
+        scale = -1.0 / total if total else np.nan
+    else:
+        scale = -1.0
+    if reduction == "none":
+        data = np.asarray(terms * scale, dtype=x.dtype)
+        if ignored is not None:
+            data = np.where(ignored, 0, data).astype(x.dtype, copy=False)  # 0, not -0.0
+    else:
+        data = np.asarray(np.add.reduce(terms, axis=None) * scale, dtype=x.dtype)
+
+    def picks(g):
+        """The gradient's values at the picked entries (0 at ignored targets, which must not turn nan)."""
+        values = scale * g if coef is None else scale * g * coef
+        return values if ignored is None else np.where(ignored, 0, values)
+
+    def backward(g, out, x):
+        if isinstance(g, Tensor):  # create_graph: the same weights times g, recorded
+            weights = np.zeros(x.shape, x.dtype)
+            weights[pos] = picks(np.ones(index.shape, x.dtype))
+            if reduction == "none" and x.ndim > 1:
+                g = g.reshape(g.shape[:1] + (1,) + g.shape[1:])  # the class axis, to broadcast against
+            return (g * Tensor(weights),)
+        grad = np.zeros(x.shape, x.dtype)
+        grad[pos] = picks(g if reduction == "none" else float(g))
+        return (grad,)
+
+    return _result(data, (log_probs,), backward, "nll_loss")

@@ -1,0 +1,89 @@
+"""Fused ops nn's layers call once they have checked their arguments: layer_norm and embedding.
+
+Not Tensor methods. An embedding's forward is one row gather (``np.take``); its weight gradient
+adds each looked-up row's gradient into that row. Rows repeat (makemore looks up the same 27
+letters again and again), so the sum is one ``np.bincount`` over flattened (row, column) keys: on
+makemore's shapes it measured 2-3x faster than ``np.add.at`` and faster than sorting and
+``np.add.reduceat``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor_class import Tensor, _result
+
+def _input_grads(g, x_hat, rstd, weight, axes: tuple):
+    """dL/dx of the normalisation (arrays or Tensors alike)."""
+    gw = g if weight is None else g * weight
+    mean_g = gw.mean(axis=axes, keepdims=True)
+    mean_gx = (gw * x_hat).mean(axis=axes, keepdims=True)
+    return rstd * (gw - mean_g - x_hat * mean_gx)
+
+
+def layer_norm(x: Tensor, axes: tuple, weight: Tensor | None, bias: Tensor | None, eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over ``axes`` (biased var) as one op; it keeps x_hat
+    and 1/std: dx = rstd * (gw - mean(gw) - x_hat * mean(gw * x_hat)) with gw = g * weight."""
+    data = x._data
+    centered = data - data.mean(axis=axes, keepdims=True)
+    rstd = 1 / np.sqrt((centered * centered).mean(axis=axes, keepdims=True) + eps)
+    x_hat = centered * rstd
+    out = x_hat if weight is None else x_hat * weight._data
+    if bias is not None:
+        out = out + bias._data
+    parents = (x,) + tuple(p for p in (weight, bias) if p is not None)
+    needs = [p.requires_grad for p in parents]
+
+    def backward(g, out, *inputs):
+        w = inputs[1] if weight is not None else None
+        if isinstance(g, Tensor):  # create_graph: recompute x_hat and 1/std from x, recorded
+            xt = inputs[0]
+            c = xt - xt.mean(axis=axes, keepdims=True)
+            r = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+            h = c * r
+        else:
+            r, h = rstd, x_hat
+        grads = [_input_grads(g, h, r, w, axes) if needs[0] else None]
+        if weight is not None:
+            grads.append(g * h if needs[1] else None)  # the core sums the leading axes away
+        if bias is not None:
+            grads.append(g)
+        return tuple(grads)
+
+    return _result(np.asarray(out, dtype=data.dtype), parents, backward, "layer_norm")
+
+
+def _row_sums(index: np.ndarray, values: np.ndarray, num_rows: int, dtype) -> np.ndarray:
+    """Zeros of (num_rows, dim) with each values[m] added into row index[m]: one bincount over flat keys."""
+    dim = values.shape[1]
+    keys = (index[:, None] * dim + np.arange(dim)).ravel()
+    sums = np.bincount(keys, weights=values.ravel(), minlength=num_rows * dim)
+    return sums.reshape(num_rows, dim).astype(dtype, copy=False)
+
+
+def _scatter_rows(g: Tensor, index: np.ndarray, num_rows: int, factor, kept) -> Tensor:
+    """The weight gradient as a recorded op (create_graph); its gradient gathers rows back, as torch's."""
+    rows = g._data.reshape(index.size, g.shape[-1])
+    data = _row_sums(index, rows if factor is None else rows * factor, num_rows, g.dtype)
+
+    def backward(h, out, x):
+        picked = h[index]
+        return ((picked if kept is None else picked * kept).reshape(x.shape),)
+
+    return _result(data, (g,), backward, "embedding_backward")
+
+
+def embedding(weight: Tensor, rows: np.ndarray, shape: tuple, factor=None, kept=None) -> Tensor:
+    """weight[rows] as an array of ``shape`` + (dim,): one row of the 2-D weight per (flat, in-range)
+    index; the gradient adds up per row, times ``factor`` (one per lookup, or None).
+    ``kept`` (0/1 per lookup, for padding) also masks the recorded backward's own gradient."""
+    num_rows, dim = weight.shape
+    data = np.take(weight._data, rows, axis=0).reshape(shape + (dim,))
+
+    def backward(g, out, w):
+        if isinstance(g, Tensor):
+            return (_scatter_rows(g, rows, num_rows, factor, kept),)
+        values = g.reshape(rows.size, dim)
+        return (_row_sums(rows, values if factor is None else values * factor, num_rows, w.dtype),)
+
+    return _result(data, (weight,), backward, "embedding")
