@@ -92,6 +92,12 @@ def _pow_exponent_grad(a, out):
     return 0.0 if a == 0 else math.nan
 
 
+def _scaled(g, share):
+    """g * share, but exactly 0.0 for a share of 0 (an inf upstream gives 0, as torch, not nan); a
+    Value g (create_graph) keeps its link, so a second derivative through relu is 0, not missing."""
+    return g * share if share or g.__class__ is Value else 0.0
+
+
 def _route(a, b) -> float:
     """The share of a max's gradient that goes to ``a``: 1 if a wins, 0.5 on a tie, 0 if it loses."""
     a, b = (a.data if isinstance(a, Value) else a), (b.data if isinstance(b, Value) else b)
@@ -132,7 +138,7 @@ def _SIGMOID(g, out, a):  # sigmoid a: s(1 - s)
     return (g * out * (1 - out),)
 
 def _RELU(g, out, a):  # relu a: 1 where a > 0, else 0
-    return (g if out > 0 else g * 0.0,)
+    return (g if out > 0 else _scaled(g, 0.0),)
 
 def _ABS(g, out, a):  # |a|: sign(a), 0 at 0
     return (g * ((a > 0) - (a < 0)),)
@@ -145,11 +151,11 @@ def _COS(g, out, a):  # cos a: -sin a
 
 
 def _MAX(g, out, a, b):  # max routes the gradient to the larger input, split on a tie
-    return g * _route(a, b), g * _route(b, a)
+    return _scaled(g, _route(a, b)), _scaled(g, _route(b, a))
 
 
 def _MIN(g, out, a, b):  # min routes it to the smaller
-    return g * _route(b, a), g * _route(a, b)
+    return _scaled(g, _route(b, a)), _scaled(g, _route(a, b))
 
 
 class Value(Node):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import re
+import secrets
+import stat
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -146,24 +149,48 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy ``state`` into the parameters and buffers; every key and shape is checked first."""
+        """Copy ``state`` into the parameters and buffers, all or nothing.
+
+        Every key, shape and dtype is checked before anything is copied (dtypes must cast with NumPy's
+        ``same_kind`` rule, the rule the copy uses: float64 -> float32 is fine, float -> int is not);
+        any problem raises a ValueError naming each bad key with the expected and the given
+        shape/dtype, and the model is left unchanged.
+        """
         targets = dict(self.named_parameters())
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
-        mismatched = [f"{k}: expected {np.shape(targets[k]._data)}, got {np.shape(state[k])}"
-                      for k in targets if k in state and np.shape(state[k]) != np.shape(targets[k]._data)]
-        problems = mismatched + ([f"missing keys {missing}"] if strict and missing else []) \
-            + ([f"unexpected keys {unexpected}"] if strict and unexpected else [])
-        if problems:
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
-                           + "; the model was left unchanged")
+        problems, prepared = [], {}
         for name, target in targets.items():
-            if name in state:
-                if isinstance(target, Value):
-                    target._data = float(np.asarray(state[name]))
-                else:
-                    np.copyto(target._data, np.asarray(state[name]), casting="same_kind")
+            if name not in state:
+                continue
+            want = np.asarray(target._data)
+            try:
+                got = np.asarray(state[name])
+            except Exception as error:  # e.g. a ragged list
+                problems.append(f"{name}: expected {want.dtype} array of shape {want.shape}, "
+                                f"got an unconvertible {type(state[name]).__name__} ({error})")
+                continue
+            if got.shape != want.shape:
+                problems.append(f"{name}: expected {want.shape}, got {got.shape}")
+            elif not np.can_cast(got.dtype, want.dtype, casting="same_kind"):
+                problems.append(f"{name}: expected dtype {want.dtype} (or one that casts to it), got "
+                                f"{got.dtype} (shape {got.shape})")
+            else:
+                prepared[name] = got.astype(want.dtype, casting="same_kind", copy=True)
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        if problems:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+                             + "; the model was left unchanged")
+        for name, value in prepared.items():
+            target = targets[name]
+            if isinstance(target, Value):
+                target._data = float(value)
+            else:
+                np.copyto(target._data, value, casting="no")
 
     # --- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -231,25 +258,143 @@ class Sequential(Module):
         return len(self.layers)
 
 
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip (empty state dict)
+_NOT_A_CHECKPOINT = "not a chainrule checkpoint (.npz written by nn.save)"
+
+
+def _temp_pattern(name: str) -> "re.Pattern[str]":
+    """Temporary files of a save to ``name``: ``.{name}.tmp-{pid}-{random}`` in the same folder."""
+    return re.compile(rf"\.{re.escape(name)}\.tmp-(\d+)-[A-Za-z0-9_]+")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: the process exists
+        return True
+    return True
+
+
+def _remove_stale_temps(directory: str, name: str) -> None:
+    """Delete temporary files left by killed saves to the same target (their process is gone)."""
+    pattern = _temp_pattern(name)
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and not _process_alive(int(match.group(1))):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
+def _fsync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # platforms (Windows) where a directory cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
 def save(model: Module, path) -> None:
-    """Write the model's state dict to ``path`` (.npz) atomically: a crash never leaves half a file."""
+    """Write the model's state dict to ``path`` as NumPy .npz, atomically.
+
+    The file at ``path`` is either the previous one or the complete new one, never half a file (a
+    temporary ``.{name}.tmp-*`` next to it is written, fsynced and renamed over it, then the folder is
+    fsynced). ``path`` is used exactly as given (no ".npz" is appended); a symlink is followed and its
+    target replaced; missing parent folders are created. A new file gets the usual ``0o666 & ~umask``
+    permissions, an overwritten one keeps its own. Temporary files left by killed saves to the same
+    path are removed.
+    """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    state = model.state_dict()
+    target = os.path.realpath(path)
+    directory, name = os.path.split(target)
+    os.makedirs(directory, exist_ok=True)
+    _remove_stale_temps(directory, name)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(8)}")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the kernel applies the umask, as for open(path, "wb")
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"nn.save: could not create a temporary file next to {path!r}")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **model.state_dict())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            np.savez(f, **state)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise
+    _fsync_directory(directory)
 
 
 def load(model: Module, path) -> Module:
-    """Load a state dict saved by ``save`` into ``model`` (strict: mismatches raise, nothing changes)."""
-    with np.load(os.fspath(path)) as archive:
-        state = {key: archive[key] for key in archive.files}
-    model.load_state_dict(state)
+    """Load a checkpoint written by ``save`` into ``model``; returns ``model``.
+
+    All or nothing: the file is read and every key, shape and dtype checked before anything is copied.
+    A missing file raises FileNotFoundError; anything else wrong (not an .npz, truncated, pickled
+    objects, keys/shapes/dtypes that do not fit the model) raises a ValueError naming the path. Pickles
+    are never loaded.
+    """
+    path = os.fspath(path)
+    shown = repr(path)
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "nn.load: no such checkpoint", path) from None
+    with f:
+        if f.read(4) not in _ZIP_MAGICS:
+            raise ValueError(f"nn.load: {shown} is {_NOT_A_CHECKPOINT}: it is not a zip archive")
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as archive:
+                if not isinstance(archive, np.lib.npyio.NpzFile):
+                    raise ValueError("not an .npz archive")
+                state = {}
+                for key in archive.files:
+                    try:
+                        value = archive[key]
+                    except ValueError as error:
+                        if "allow_pickle" not in str(error):
+                            raise
+                        raise ValueError(f"member {key!r} holds pickled Python objects, which nn.load never "
+                                         "loads") from None
+                    if not isinstance(value, np.ndarray):
+                        raise ValueError(f"member {key!r} is not a NumPy array")
+                    state[key] = value
+        except Exception as error:
+            raise ValueError(f"nn.load: {shown} is {_NOT_A_CHECKPOINT}, or it is damaged: "
+                             f"{type(error).__name__}: {error}") from error
+    try:
+        model.load_state_dict(state)
+    except ValueError as error:
+        raise ValueError(f"nn.load: checkpoint {shown} does not fit the model: {error}") from error
     return model

@@ -7,7 +7,7 @@ import numpy as np
 from .. import memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _operand, _result
-from .closure import raw
+from .closure import gate, raw
 from .unary import _float_data
 
 METHODS = ["add", "sub", "mul", "div", "pow", "neg", "maximum", "minimum", "astype", "lt", "le", "gt", "ge", "eq", "ne"]
@@ -113,8 +113,9 @@ def _extremum(op: str, forward, wins, a: Tensor, b) -> Tensor:
     need_a, need_b = a.requires_grad, b.requires_grad
 
     def backward(g, out, x, y):
-        x, y = raw(x), raw(y)
-        return (g * _share(wins, x, y) if need_a else None, g * _share(wins, y, x) if need_b else None)
+        xd, yd = raw(x), raw(y)
+        return (gate(g, _share(wins, xd, yd), x) if need_a else None,
+                gate(g, _share(wins, yd, xd), y) if need_b else None)
 
     return _result(data, (a, b), backward, op)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import memory
 from ..tensor_class import Tensor, _result
-from .closure import raw
+from .closure import finite, gate, raw
 from .elementwise import maximum, minimum
 from .reduce import MaxResult, MinResult, _axis_index, _keepdims, _reduction
 from .shape import UNSET, resolve
@@ -70,19 +70,20 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
         if isinstance(g, Tensor) or slices is None:
             winners = raw(x) == raw(out).reshape(kept)
             if first:
-                return (g.reshape(kept) * _first(winners, axes).astype(raw(out).dtype),)
+                return (gate(g.reshape(kept), _first(winners, axes).astype(raw(out).dtype), x),)
             with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
                 share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
-            return (g.reshape(kept) * share,)
+            return (g.reshape(kept) * share,)  # torch's amax and max() multiply too: an inf there gives nan
         best = out.reshape(dropped)
         if first:  # a view at a time, in order: the first winner takes what is left of g
             grad = memory.empty(x.shape, x.dtype, x)
             left = memory.empty(dropped, x.dtype, best)
             np.copyto(left, g.reshape(dropped))
             won = memory.empty(dropped, bool, best)
+            clean = finite(left)
             for k, s in enumerate(slices):
                 np.equal(x[s], best, out=won)
-                np.multiply(won, left, out=grad[s])
+                np.multiply(won, left, out=grad[s]) if clean else gate(left, won, out=grad[s])
                 if k + 1 < len(slices):
                     left -= grad[s]  # exactly 0 where this view won (a masked copy is 20x slower)
             return (grad,)
@@ -115,7 +116,7 @@ def _select(op: str, argfn, a: Tensor, axis, keepdims: bool) -> tuple:
     def backward(g, out, x):
         if isinstance(g, Tensor):  # create_graph: g times a one-hot mask of the winners, recorded
             positions = np.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-            return (g.reshape(kept) * (positions == index),)
+            return (gate(g.reshape(kept), positions == index, x),)
         grad = np.zeros(shape, g.dtype)
         np.put_along_axis(grad, index, g.reshape(kept), axis)
         return (grad,)

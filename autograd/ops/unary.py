@@ -9,7 +9,7 @@ import numpy as np
 from .. import memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _result
-from .closure import owned, raw
+from .closure import gate, owned, raw
 
 METHODS = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "tan", "log10", "log2", "exp2", "square",
@@ -136,13 +136,10 @@ def relu(a: Tensor) -> Tensor:
         np.maximum(x, 0)
 
     def backward(g, out, x):
-        if isinstance(g, Tensor):
-            return (g * (raw(x) > 0),)
-        if not big:
-            return (np.multiply(g, np.greater(x, 0)),)
-        passes = np.greater(x, 0, out=memory.empty(x.shape, bool, x))
+        if not big or isinstance(g, Tensor):
+            return (gate(g, raw(x) > 0, x),)
         into = g if owned(g) else memory.empty(g.shape, g.dtype, g)  # asked first: a pending call holds g
-        return (np.multiply(g, passes, out=into),)
+        return (gate(g, np.greater(x, 0, out=memory.empty(x.shape, bool, x)), out=into),)
 
     return _result(data, (a,), backward, "relu")
 
@@ -152,8 +149,8 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     x = _float_data(a)
 
     def backward(g, out, x):
-        x = raw(x)
-        return (g * np.where(x > 0, 1, alpha).astype(x.dtype, copy=False),)
+        data = raw(x)
+        return (gate(g, np.where(data > 0, 1, alpha).astype(data.dtype, copy=False), x, select=False),)
 
     return _result(np.where(x > 0, x, x * alpha), (a,), backward, "leaky_relu")
 
@@ -164,14 +161,16 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
 
     def backward(g, out, x):
         positive = raw(x) > 0
-        return (g * (positive + ~positive * (out + alpha)),)
+        if isinstance(out, Tensor):  # create_graph: out + alpha is differentiated again
+            return (g * (positive + ~positive * (out + alpha)),)
+        return (gate(g, np.where(positive, 1, out + alpha).astype(out.dtype)),)
 
     return _result(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), (a,), backward, "elu")
 
 
 def abs(a: Tensor) -> Tensor:
     """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-    return _result(np.abs(a._data), (a,), lambda g, out, x: (g * np.sign(raw(x)),), "abs")
+    return _result(np.abs(a._data), (a,), lambda g, out, x: (gate(g, np.sign(raw(x)), x, select=False),), "abs")
 
 
 def _bound(op: str, bound):
@@ -194,11 +193,11 @@ def clip(a: Tensor, lo=None, hi=None) -> Tensor:
         data = np.minimum(data, hi)
 
     def backward(g, out, x):
-        x = raw(x)
-        inside = (x >= lo) if lo is not None else True
+        data = raw(x)
+        inside = (data >= lo) if lo is not None else np.ones(data.shape, bool)
         if hi is not None:
-            inside = inside & (x <= hi)
-        return (g * inside,)
+            inside &= data <= hi
+        return (gate(g, inside, x),)
 
     return _result(data, (a,), backward, "clip")
 
