@@ -27,12 +27,6 @@ names = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(names)
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """torch via pytest.importorskip, single-threaded for this module (see _names.torch_single_threaded)."""
-    yield from names.torch_single_threaded()
-
-
 BLOCK, EMBD, HIDDEN, BATCH = 3, 6, 40, 32
 
 WORDS = names.make_names(300, seed=0)

@@ -16,12 +16,6 @@ names = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(names)
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """torch via pytest.importorskip, single-threaded for this module (see _names.torch_single_threaded)."""
-    yield from names.torch_single_threaded()
-
-
 WORDS = names.make_names(300, seed=0)
 STOI, ITOS = names.vocabulary(WORDS)
 XS, YS = names.bigram_pairs(WORDS, STOI)

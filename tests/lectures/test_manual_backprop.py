@@ -23,12 +23,6 @@ names = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(names)
 
 
-@pytest.fixture(scope="module")
-def torch():
-    """torch via pytest.importorskip, single-threaded for this module (see _names.torch_single_threaded)."""
-    yield from names.torch_single_threaded()
-
-
 BLOCK, EMBD, HIDDEN, N = 3, 10, 64, 32
 TRAIN_STEPS = 4
 
