@@ -99,7 +99,7 @@ class Node:
     # call first, so the renderer can group a module's nodes; plain ops never touch it.
     # ``parents`` (an ordered tuple) is a slot of Tensor and a property of Value, which keeps its at
     # most two parents in slots of its own: one object per scalar node for the garbage collector.
-    __slots__ = ("op", "label", "_vjp", "_g", "_calls")
+    __slots__ = ("op", "label", "_vjp", "_g", "_calls", "__weakref__")  # weakref: caches and hooks may watch nodes
 
     # Subclasses say where their raw data lives (``_raw``: a float for Value, an ndarray for
     # Tensor), how a gradient is fitted to a node (Tensor: sum_to_shape and dtype) and whether

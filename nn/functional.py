@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd import ops
 from autograd.ops import UNSET
 from autograd.ops import conv2d as _conv2d
 from autograd.ops import pair as _pair
@@ -266,15 +267,6 @@ def hinge_loss(scores, y, reduction: str = "mean"):
 
 # --- binary classification losses -----------------------------------------------------------------------
 
-def _log_clamped(q: Tensor) -> Tensor:
-    """log(q) clamped below at -100 (as torch's binary_cross_entropy), with a finite gradient at q = 0."""
-    positive = q._data > 0
-    if positive.all():
-        return q.log().clip(lo=-100.0)
-    safe = Tensor.where(positive, q, 1.0).log()  # log(1) = 0 stands in where q = 0, so no 0/0 gradient
-    return Tensor.where(positive, safe, -100.0).clip(lo=-100.0)
-
-
 def binary_cross_entropy(prob, target, reduction: str = "mean", *, weight=None) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log clamped at -100 (as torch).
 
@@ -288,7 +280,10 @@ def binary_cross_entropy(prob, target, reduction: str = "mean", *, weight=None) 
         bad = data[~inside].ravel()[0]
         raise ValueError(f"binary_cross_entropy: every prob must be in [0, 1], got {bad!r}; apply sigmoid first, "
                          "or pass the logits to binary_cross_entropy_with_logits")
-    loss = -(target * _log_clamped(prob) + (1 - target) * _log_clamped(1 - prob))
+    if target.requires_grad:
+        raise NotImplementedError("binary_cross_entropy: the derivative for target is not implemented (as in torch); "
+                                  "pass target.detach(), or use binary_cross_entropy_with_logits")
+    loss = ops.binary_cross_entropy(prob, target._data)
     if weight is not None:
         loss = loss * _as_tensor(weight)
     return _reduce("binary_cross_entropy", loss, reduction)

@@ -14,13 +14,13 @@ from ..unsupported import refusals
 from . import conveniences, elementwise, extremes, indexing, inplace, linalg, reduce, shape, softmax, unary, windows
 from .closure import expand, owned, raw
 from .extremes import window_max
-from .losses import cross_entropy, nll_loss, picked_nll
+from .losses import binary_cross_entropy, cross_entropy, nll_loss, picked_nll
 from .nn_kernels import embedding, layer_norm
 from .shape import UNSET, resolve
 from .windows import conv2d, pair
 
-__all__ = ["cross_entropy", "nll_loss", "picked_nll", "conv2d", "window_max", "layer_norm", "embedding",
-           "pair", "resolve", "UNSET", "raw", "expand", "owned"]
+__all__ = ["binary_cross_entropy", "cross_entropy", "nll_loss", "picked_nll", "conv2d", "window_max", "layer_norm",
+           "embedding", "pair", "resolve", "UNSET", "raw", "expand", "owned"]
 
 
 def _wire() -> None:

@@ -116,3 +116,21 @@ def picked_nll(log_probs: Tensor, index: np.ndarray, reduction: str = "mean", co
         return (grad,)
 
     return _result(data, (log_probs,), backward, "nll_loss")
+
+
+_BCE_EPS = 1e-12  # torch's: the denominator p (1 - p) is kept at least this large
+
+
+def binary_cross_entropy(p: Tensor, y: np.ndarray) -> Tensor:
+    """Elementwise -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)), as torch's binary_cross_entropy,
+    with torch's gradient (p - y) / max(p (1 - p), 1e-12): finite, and 0 through a sigmoid that underflowed."""
+    x = p._data
+    with np.errstate(divide="ignore"):
+        data = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
+
+    def backward(g, out, x):
+        spread = x * (1 - x)
+        spread = spread.clamp(min=_BCE_EPS) if isinstance(spread, Tensor) else np.maximum(spread, _BCE_EPS)
+        return (g * (x - y) / spread,)
+
+    return _result(data.astype(x.dtype, copy=False), (p,), backward, "binary_cross_entropy")

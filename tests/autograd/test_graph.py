@@ -151,3 +151,19 @@ def test_the_renderer_loads_on_first_use_and_every_public_name_resolves():
             "assert callable(explode) and autograd.explode is explode and isinstance(Exploded, type); "
             "assert all(hasattr(autograd, n) for n in autograd.__all__)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_values_and_tensors_can_be_weakly_referenced_and_are_freed_with_their_graph():
+    import weakref
+
+    import numpy as np
+
+    from autograd import Tensor, Value
+    x, t = Value(2.0), Tensor(np.ones(3), requires_grad=True)
+    y, u = x * x + 1, (t * t).sum()
+    refs = [weakref.ref(y), weakref.ref(u)]
+    y.backward()
+    u.backward()
+    del y, u
+    assert [r() for r in refs] == [None, None]  # no cycle keeps a graph alive
+    assert (x.grad, t.grad.tolist()) == (4.0, [2.0, 2.0, 2.0])
