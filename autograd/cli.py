@@ -57,6 +57,19 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see --help)")
 
 
+_OPTIONS = ("--at", "--graph", "--json", "--help")
+
+
+def _dash_hint(argv: list[str]) -> str:
+    """A hint when an argument before any lone -- looks like an option but is none: an EXPR such as --x."""
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith("--") and arg.split("=")[0] not in _OPTIONS:
+            return f"; {arg!r} is no option: an EXPR that starts with -- goes after a lone --: grad --at x=1 -- {arg!r}"
+    return ""
+
+
 class _Builder:
     """Walks a parsed expression iteratively and builds its Value graph, one leaf per variable."""
 
@@ -198,13 +211,19 @@ def gradients(expression: str, values: dict[str, float]) -> tuple[Value, dict[st
     source = expression.lstrip(" \t")
     if not source.strip():
         raise CliError("empty expression")
+    if any("\udc80" <= c <= "\udcff" for c in source):  # bytes that were not UTF-8 (surrogate escapes)
+        raise CliError("the expression is not valid UTF-8 text")
+    if "\0" in source:
+        raise CliError("the expression contains a NUL byte")
     try:
         with warnings.catch_warnings():  # e.g. "invalid escape sequence": the one line is our error
             warnings.simplefilter("ignore")
             tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         column = f" at column {exc.offset + len(expression) - len(source)}" if exc.offset else ""
-        raise CliError(f"syntax error: {exc.msg}{column if exc.lineno == 1 else ''}") from None
+        hint = " (write 2*x for a product: there is no implicit multiplication)" \
+            if exc.msg == "invalid decimal literal" else ""
+        raise CliError(f"syntax error: {exc.msg}{column if exc.lineno == 1 else ''}{hint}") from None
     except (ValueError, RecursionError, MemoryError):
         raise CliError("expression is too large or too deeply nested") from None
     builder = _Builder(source, values, len(expression) - len(source))
@@ -257,11 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default sys.argv[1:]); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except CliError as exc:
+            raise CliError(f"{exc}{_dash_hint(argv)}") from None
         return args.run(args)
     except SystemExit as done:  # --help
         return done.code or 0
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print("interrupted", file=sys.stderr)
+        return 130
     except CliError as exc:
         message = " ".join(str(exc).split())
     except Exception as exc:  # noqa: BLE001 -- a bug, not bad input: still one line, never a traceback

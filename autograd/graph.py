@@ -193,6 +193,9 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     keeps a gradient gets it added to ``.grad``; otherwise nothing is accumulated and the
     gradients of ``inputs`` are returned (``grad()``).
     """
+    for root in roots:
+        if root._vjp is _released:  # raise before a single .grad changes
+            _released()
     order = topological_order(roots)
     fit = type(roots[0])._fit_grad
     trace, anomaly = _mode.trace, _mode.anomaly

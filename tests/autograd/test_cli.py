@@ -235,3 +235,25 @@ def test_help_shows_usage_and_examples(capsys):
 def test_console_script_is_declared():
     text = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert 'chainrule = "autograd.cli:main"' in text
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (("grad", "--x+1", "--at", "x=1"), "'--x+1' is no option: an EXPR that starts with -- goes after a lone --"),
+    (("grad", "x\udcff", "--at", "x=1"), "the expression is not valid UTF-8 text"),
+    (("grad", "x\0", "--at", "x=1"), "the expression contains a NUL byte"),
+    (("grad", "2x", "--at", "x=1"), "write 2*x for a product"),
+    (("grad", "\r", "--at", "x=1"), "empty expression"),
+])
+def test_edge_inputs_get_a_message_that_says_what_to_do(capsys, argv, expected):
+    status, out, err = run(capsys, *argv)
+    assert status == 1 and out == "" and expected in err and err.count("\n") == 1
+
+
+def test_ctrl_c_is_one_line_and_status_130(capsys, monkeypatch):
+    import autograd.cli as cli
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "gradients", interrupted)
+    status, out, err = run(capsys, "grad", "x", "--at", "x=1")
+    assert (status, out, err) == (130, "", "interrupted\n")

@@ -167,3 +167,22 @@ def test_values_and_tensors_can_be_weakly_referenced_and_are_freed_with_their_gr
     del y, u
     assert [r() for r in refs] == [None, None]  # no cycle keeps a graph alive
     assert (x.grad, t.grad.tolist()) == (4.0, [2.0, 2.0, 2.0])
+
+
+def test_a_refused_second_backward_changes_no_grad():
+    import numpy as np
+
+    from autograd import Tensor, Value
+    a = Value(2.0)
+    y = a * a
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    assert (y.grad, a.grad) == (1.0, 4.0)
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    z = (t * t).sum()
+    z.retain_grad()
+    z.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        z.backward()
+    assert z.grad.item() == 1.0 and t.grad.tolist() == [2.0, 4.0]
