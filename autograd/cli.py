@@ -158,22 +158,21 @@ class _Builder:
         out.label = self.text(node)
         return out
 
-    def combine(self, node: ast.AST, args: list) -> Value:
-        """The Value of a node whose operands are built."""
+    def combine(self, node: ast.AST, args: list, varying: list) -> Value:
+        """The Value of a node whose operands are built (``varying``: which of them depend on a variable)."""
         if isinstance(node, (ast.Constant, ast.Name)):
             return self.leaf(node)
         if isinstance(node, ast.UnaryOp):
             return args[0] if isinstance(node.op, ast.UAdd) else self.apply(node, operator.neg, args[0])
         if isinstance(node, ast.BinOp):
-            exponent = node.right if isinstance(node.op, ast.Pow) else None
-            if exponent and not any(isinstance(n, ast.Name) for n in ast.walk(exponent)):
+            if isinstance(node.op, ast.Pow) and not varying[1]:
                 args[1] = args[1].data  # constant exponent: x**2 records op '**2', no exponent node
             return self.apply(node, BINARY[type(node.op)], *args)
         return self.apply(node, FUNCTIONS[node.func.id][1], *args)
 
     def build(self, root: ast.AST) -> Value:
         """Post-order walk with an explicit stack, so long expressions never hit the recursion limit."""
-        results, stack = {}, [(root, None)]
+        results, varies, stack = {}, {}, [(root, None)]  # varies: does the node depend on a variable?
         while stack:
             node, kids = stack.pop()
             if kids is None:
@@ -181,7 +180,9 @@ class _Builder:
                 stack.append((node, kids))
                 stack.extend((kid, None) for kid in reversed(kids))
             else:
-                results[node] = self.combine(node, [results.pop(kid) for kid in kids])
+                varying = [varies.pop(kid) for kid in kids]
+                varies[node] = isinstance(node, ast.Name) or any(varying)
+                results[node] = self.combine(node, [results.pop(kid) for kid in kids], varying)
         return results[root]
 
 
@@ -241,12 +242,13 @@ def gradients(expression: str, values: dict[str, float]) -> tuple[Value, dict[st
 def run_grad(args: argparse.Namespace) -> int:
     """The ``grad`` command: print the value and each variable's gradient (or write JSON)."""
     root, leaves = gradients(args.expression, parse_at(args.at or []))
-    if args.graph:
+    if args.graph is not None:
         from .viz.draw import draw_graph
         try:
-            draw_graph(root, filename=args.graph)
+            graph = draw_graph(root, filename=args.graph)
         except Exception as exc:  # noqa: BLE001 -- graphviz, file system or format: all one line
             raise CliError(f"could not write the graph {args.graph}: {type(exc).__name__}: {exc}") from None
+        print(f"graph written to {getattr(graph, 'written', args.graph)}", file=sys.stderr)
     if args.json:
         print(json.dumps({"value": root.data, "gradients": {n: v.grad for n, v in leaves.items()}}))
         return 0

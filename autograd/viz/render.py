@@ -47,23 +47,44 @@ class Digraph(graphviz.Digraph):
             return super().render(*args, **kwargs)
 
 
+_PICTURES = ("svg", "png", "pdf")
+
+
 def _output_path(filename: str | os.PathLike, format: str) -> tuple[str, str]:
-    """Where to write and in which format: a known suffix picks the format, no suffix gets ``.format``."""
+    """Where to write and in which format: a Graphviz suffix picks the format, no suffix gets ``.format``;
+    an empty name, a folder, an unknown suffix or a read-only file is refused before anything is written."""
     path = os.fspath(filename)
-    suffix = os.path.splitext(path)[1][1:].lower()
-    if suffix in graphviz.FORMATS:
-        return path, suffix
-    return (path, format) if suffix else (f"{path}.{format}", format)
+    if not path.strip():
+        raise ValueError("draw_graph: the file name is empty; give a path such as graph.svg")
+    if path.endswith((os.sep, "/")) or os.path.isdir(path):
+        raise IsADirectoryError(f"draw_graph: {path!r} is a folder; give a file name such as "
+                                f"{os.path.join(path, 'graph.svg')}")
+    base, suffix = os.path.splitext(path)
+    suffix = suffix[1:].lower()
+    if suffix and suffix not in graphviz.FORMATS:
+        raise ValueError(f"draw_graph: {path!r} ends in .{suffix}, which is not a picture format Graphviz writes; "
+                         f"use .{', .'.join(_PICTURES)} (nothing was written)")
+    path, fmt = (path, suffix) if suffix else (f"{path}.{format}", format)
+    if os.path.exists(path) and not (os.stat(path).st_mode & 0o222 and os.access(path, os.W_OK)):
+        raise PermissionError(f"draw_graph: {path!r} is read-only; it was left as it is")
+    return path, fmt
 
 
 def _write_atomically(path: str, data: bytes) -> None:
-    """Write to a fresh temporary name in the same directory, then rename: never a partial file."""
+    """Write to a fresh temporary name in the same folder (made if missing), then rename: never a partial
+    file, and an error names the user's path, not the temporary one."""
     directory, base = os.path.split(os.path.abspath(path))
     temporary = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
     try:
+        os.makedirs(directory, exist_ok=True)
         with open(temporary, "xb") as file:
             file.write(data)
         os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        message = f"could not write {path!r}: {error.strerror or error}"
+        raise (type(error)(error.errno, message) if error.errno else type(error)(message)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -76,5 +97,6 @@ def write_rendered(graph: graphviz.Digraph, filename, format: str, keep_source: 
     graph.format = fmt
     data = graph.pipe(format=fmt)  # raises GraphvizNotFoundError before any file is touched
     _write_atomically(path, data)
+    graph.written = path  # where the picture went, for callers that say so
     if keep_source:
         _write_atomically(os.path.splitext(path)[0] + ".gv", graph.source.encode("utf-8"))

@@ -219,7 +219,8 @@ def test_graph_writes_an_svg_naming_the_variables(capsys, tmp_path):
 
 
 def test_graph_to_an_unwritable_place_is_one_line(capsys, tmp_path):
-    path = tmp_path / "no" / "such" / "g.svg"
+    (tmp_path / "a-file").write_text("not a folder")
+    path = tmp_path / "a-file" / "g.svg"
     status, out, err = run(capsys, "grad", "x", "--at", "x=1", "--graph", str(path))
     assert status == 1 and out == "" and err.count("\n") == 1 and "could not write the graph" in err
 
@@ -257,3 +258,45 @@ def test_ctrl_c_is_one_line_and_status_130(capsys, monkeypatch):
     monkeypatch.setattr(cli, "gradients", interrupted)
     status, out, err = run(capsys, "grad", "x", "--at", "x=1")
     assert (status, out, err) == (130, "", "interrupted\n")
+
+
+def test_a_long_power_chain_is_built_in_one_pass_and_right(capsys):
+    # x ** x ** 1 ** 1 ** ... (right-associative): each exponent's constness is known from its operands,
+    # not by walking its subtree again (that walk made this quadratic).
+    chain = "**".join(["x", "x"] + ["1"] * 2000)
+    status, out, _ = run(capsys, "grad", chain, "--at", "x=1.5")
+    rows = table(out)
+    assert status == 0 and rows["value"] == pytest.approx(1.5 ** 1.5, rel=1e-12)
+    assert rows["d/dx"] == pytest.approx(1.5 ** 1.5 * (math.log(1.5) + 1), rel=1e-12)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("notes.txt", "ends in .txt, which is not a picture format Graphviz writes"),
+    ("model.npz", "ends in .npz, which is not a picture format Graphviz writes"),
+    ("", "the file name is empty"),
+    ("folder/", "is a folder"),
+    ("read-only.svg", "is read-only; it was left as it is"),
+])
+def test_graph_refuses_what_it_must_not_overwrite_and_changes_nothing(capsys, tmp_path, monkeypatch, name, expected):
+    monkeypatch.chdir(tmp_path)
+    for existing in ("notes.txt", "model.npz", "read-only.svg"):
+        (tmp_path / existing).write_bytes(b"the user's own bytes")
+    (tmp_path / "read-only.svg").chmod(0o444)
+    status, out, err = run(capsys, "grad", "x*x", "--at", "x=2", "--graph", name)
+    assert status == 1 and expected in err and err.count("\n") == 1
+    kept = ("notes.txt", "model.npz", "read-only.svg")
+    assert all((tmp_path / f).read_bytes() == b"the user's own bytes" for f in kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "notes.txt", "read-only.svg"]
+
+
+def test_graph_says_where_it_went_and_makes_missing_folders(capsys, tmp_path):
+    status, out, err = run(capsys, "grad", "x*x", "--at", "x=2", "--graph", str(tmp_path / "new" / "deeper" / "g"))
+    assert status == 0 and err == f"graph written to {tmp_path / 'new' / 'deeper' / 'g.svg'}\n"
+    assert (tmp_path / "new" / "deeper" / "g.svg").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
