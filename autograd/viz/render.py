@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
+import signal
+import subprocess
+import sys
 
 import graphviz
 
@@ -35,12 +39,41 @@ def _explain_missing_dot():
         raise GraphvizNotFoundError(str(error)) from None
 
 
-class Digraph(graphviz.Digraph):
-    """A graphviz.Digraph whose render, pipe and notebook display explain a missing ``dot``."""
+DOT_SECONDS = 60  # the longest Graphviz may take on one picture before it is stopped
 
-    def pipe(self, *args, **kwargs):
-        with _explain_missing_dot():
-            return super().pipe(*args, **kwargs)
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux kills it when its parent dies (no orphaned dot keeps a core busy)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _run_dot(source: str, engine: str, fmt: str) -> bytes:
+    """``dot -T fmt`` on ``source``, stopped after DOT_SECONDS and never outliving this process."""
+    try:
+        done = subprocess.run([engine, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                              timeout=DOT_SECONDS, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    except FileNotFoundError as error:
+        raise GraphvizNotFoundError(str(error)) from None
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        raise TimeoutError(f"draw_graph: Graphviz took more than {DOT_SECONDS} s on this graph and was stopped; "
+                           "draw less of it (collapse='module', or a smaller sub-graph)") from None
+    if done.returncode:
+        raise RuntimeError(f"draw_graph: Graphviz failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+class Digraph(graphviz.Digraph):
+    """A graphviz.Digraph whose render, pipe and notebook display explain a missing ``dot``, and whose
+    pictures are made by a ``dot`` that is time-bounded and dies with this process."""
+
+    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
+             engine=None, encoding=None):
+        if renderer or formatter or neato_no_op:
+            with _explain_missing_dot():
+                return super().pipe(format, renderer, formatter, neato_no_op, quiet, engine=engine, encoding=encoding)
+        data = _run_dot(self.source, engine or self.engine, format or self.format)
+        return data.decode(encoding) if encoding else data
 
     def render(self, *args, **kwargs):
         with _explain_missing_dot():
