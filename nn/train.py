@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import signal
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -39,19 +41,40 @@ _BATCH_BAR_MIN = 20  # an epoch of fewer batches gets no bar of its own, only th
 
 @dataclass
 class History:
-    """Per-epoch training record: losses, metrics, and how training ended."""
+    """Per-epoch training record: losses, metrics, and how training ended.
+
+    Which weights the model holds afterwards: ``best_epoch``'s when ``restored_best`` (early stopping
+    loads them back, also after Ctrl-C), else those after the last completed optimizer step, step
+    number ``steps``. ``epoch_steps[e-1]`` is the step count at the end of epoch ``e``, so
+    ``weights_epoch`` tells which entry describes the model: after a Ctrl-C mid-epoch (or during
+    validation) it is None, as the model then holds weights of ``steps`` steps that no entry covers
+    (``epochs`` entries, interrupted during epoch ``epochs + 1``). ``best_epoch`` is only the epoch of
+    the lowest validation loss seen; without early stopping the model does not go back to it.
+    """
 
     train_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     metrics: dict = field(default_factory=dict)  # "accuracy": [...], "val_accuracy": [...], one entry per epoch
-    best_epoch: int | None = None  # 1-based epoch of the lowest validation loss
+    best_epoch: int | None = None  # 1-based epoch of the lowest validation loss seen (see restored_best)
     stopped_early: bool = False
     interrupted: bool = False
+    steps: int = 0  # optimizer steps completed in all; a Ctrl-C stops only after a whole step
+    epoch_steps: list = field(default_factory=list)  # the value of steps at the end of each recorded epoch
+    restored_best: bool = False  # early stopping loaded best_epoch's weights back into the model
 
     @property
     def epochs(self) -> int:
         """The number of completed epochs."""
         return len(self.train_loss)
+
+    @property
+    def weights_epoch(self) -> int | None:
+        """The epoch whose end-of-epoch weights the model holds (0: untrained), None if no entry has them."""
+        if self.restored_best:
+            return self.best_epoch
+        if self.steps == 0:
+            return 0
+        return self.epochs if self.epoch_steps and self.epoch_steps[-1] == self.steps else None
 
     def plot(self, ax=None):
         """Loss curves with matplotlib (the best epoch marked); returns the axes."""
@@ -173,6 +196,12 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     from the outputs seen during the epoch. ``early_stopping=k`` stops once the validation loss has
     not improved for k epochs, and the model ends with the best epoch's weights. Ctrl-C stops cleanly
     and returns the completed epochs with ``interrupted=True``. Afterwards each module has its training flag back.
+
+    A Ctrl-C (SIGINT) that arrives during a training step (forward, loss, zero_grad, backward,
+    optimizer.step) waits until the step has ended, so the model never holds half-updated weights:
+    it keeps the weights of step ``History.steps`` (or the best epoch's, with early stopping; see
+    History). This deferral needs the main thread; elsewhere, and for a KeyboardInterrupt raised by
+    code rather than by the signal, the step is cut short where the exception is raised.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a nn.Module, got {type(model).__name__}")
@@ -193,13 +222,14 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
             model.train()
             for epoch in bar:
                 train_loss, scores = _train_epoch(model, loss_fn, optimizer, loader, functions, f"epoch {epoch}",
-                                                  show_batches)
+                                                  show_batches, history)
                 summary = {"loss": train_loss}
                 if val is not None:
                     summary["val_loss"], val_scores = _evaluate(model, loss_fn, val, functions)
                     scores.update({f"val_{name}": value for name, value in val_scores.items()})
                 # only a complete epoch enters the history, so Ctrl-C never leaves ragged lists
                 history.train_loss.append(train_loss)
+                history.epoch_steps.append(history.steps)
                 if val is not None:
                     history.val_loss.append(summary["val_loss"])
                 for name, value in scores.items():
@@ -220,25 +250,67 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
         history.interrupted = True
     if best_state is not None:
         model.load_state_dict(best_state)
+        history.restored_best = True
     return history
 
 
+class _DeferredInterrupt:
+    """``with`` it, SIGINT only sets a flag; on leaving, the previous handler comes back (always) and a
+    SIGINT that came meanwhile is raised again for it, so Ctrl-C lands between steps, not inside one.
+
+    Signal handlers belong to the main thread: elsewhere, or when the previous handler was not set
+    from Python (``signal.getsignal`` gives None, so it could not be put back), nothing is deferred."""
+
+    def __init__(self):
+        self.pending = False
+        self.previous = None
+
+    def _handler(self, signum, frame):
+        self.pending = True
+
+    def __enter__(self):
+        self.pending, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not None:
+                signal.signal(signal.SIGINT, self._handler)
+                self.previous = previous
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is None:
+            return False
+        signal.signal(signal.SIGINT, self.previous)
+        self.previous = None
+        if self.pending:
+            self.pending = False
+            if exc[0] is None:
+                signal.raise_signal(signal.SIGINT)  # the previous handler's turn: Ctrl-C raises here
+            # else the step failed anyway: its exception goes on, the deferred SIGINT is dropped
+        return False
+
+
 def _train_epoch(model: Module, loss_fn, optimizer, loader: DataLoader, functions: dict, description: str,
-                 show: bool) -> tuple[float, dict]:
-    """One pass of optimizer steps over ``loader``; the sample-weighted mean loss and the metrics."""
+                 show: bool, history: History) -> tuple[float, dict]:
+    """One pass of optimizer steps over ``loader``; the sample-weighted mean loss and the metrics.
+
+    Each step runs whole under a deferred SIGINT and counts itself in ``history.steps``."""
     total, count, outputs, targets = 0.0, 0, [], []
+    deferred = _DeferredInterrupt()
     with tqdm(loader, desc=description, file=sys.stderr, leave=False, disable=not show) as batches:
         for Xb, yb in batches:
-            out = model(Xb)
-            loss = loss_fn(out, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(Xb)
-            count += len(Xb)
-            if functions:
-                outputs.append(out._data)
-                targets.append(yb._data)
+            with deferred:
+                out = model(Xb)
+                loss = loss_fn(out, yb)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                history.steps += 1
+                total += loss.item() * len(Xb)
+                count += len(Xb)
+                if functions:
+                    outputs.append(out._data)
+                    targets.append(yb._data)
     return total / count, _scores(functions, targets, outputs)
 
 
