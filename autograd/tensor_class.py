@@ -291,8 +291,6 @@ class Tensor(Node):
         if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
-        if not self.parents:
-            self._hooks = None
         return self
 
     def retain_grad(self) -> "Tensor":

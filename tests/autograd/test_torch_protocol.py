@@ -353,3 +353,15 @@ def test_a_refused_in_place_op_changes_nothing():
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):
         counts += 0.5
     assert counts.tolist() == [0, 0, 0]
+
+
+def test_requires_grad_again_keeps_a_leafs_hooks():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 10)
+    x.requires_grad_()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [30.0, 30.0]
+    y = autograd.zeros(2).requires_grad_()  # made by a factory, without a graph: hooks work too
+    y.register_hook(lambda g: g + 1)
+    (y * 2).sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0]
