@@ -24,7 +24,8 @@ globals().update({name: getattr(module, name) for module in _TORCH_MODULES for n
 
 # The renderer and explode (the package viz/) load graphviz; imported on first use, so `import autograd` stays fast.
 _LAZY = {"draw_graph": "viz", "backward_frames": "viz", "GraphvizNotFoundError": "viz",
-         "explode": "viz", "Exploded": "viz", "ValueArray": "viz", "GradientMismatchError": "viz"}
+         "explode": "viz", "Exploded": "viz", "ValueArray": "viz", "GradientMismatchError": "viz",
+         "step_through": "viz", "export_html": "viz", "StepThrough": "viz"}
 
 
 def __getattr__(name: str):
@@ -42,6 +43,6 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
     "trace_backward", "BackwardTrace", "backward_frames", "explode", "Exploded", "ValueArray",
-    "GradientMismatchError", "to_sympy", "to_latex", "Node",
+    "GradientMismatchError", "step_through", "export_html", "StepThrough", "to_sympy", "to_latex", "Node",
     "gradgradcheck", "functional", *_factories.__all__, *_sampling.__all__, *_toplevel.__all__,
 ]

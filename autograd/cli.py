@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
 import keyword
 import math
 import operator
+import os
 import re
+import shlex
 import sys
 import unicodedata
 import warnings
@@ -21,6 +24,7 @@ FUNCTIONS = {
     "sigmoid": (1, Value.sigmoid), "relu": (1, Value.relu), "sin": (1, Value.sin), "cos": (1, Value.cos),
     "abs": (1, Value.abs), "max": (2, Value.max), "min": (2, Value.min),
 }
+CONSTANTS = {"pi": math.pi, "e": math.e}  # a variable of the same name given with --at wins
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
           ast.Div: operator.truediv, ast.Pow: operator.pow}
 SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
@@ -38,8 +42,9 @@ examples:
   python -m autograd grad "max(x, y)**2 / 2" --at x=3,y=1.5e-3 --json
   chainrule grad --at x=2 -- "-h*x"      (only an EXPR starting with -h needs the --)
 
-EXPR: numbers, variables, + - * / ** and unary -, and the functions exp log sqrt tanh
-sigmoid relu sin cos abs (one argument) and max min (two). It is parsed, never run.
+EXPR: numbers, the constants pi and e, variables, + - * / ** and unary -, and the functions
+exp log sqrt tanh sigmoid relu sin cos abs (one argument) and max min (two). It is parsed,
+never run. A variable named pi or e in --at replaces the constant (with a note on stderr).
 Every variable needs a value from --at, and every --at name must be in EXPR; gradients
 are listed in --at order. Bad input (syntax, unknown names, log(-1), 1/0, overflow, a
 non-finite gradient) prints one line to stderr and exits with status 1.
@@ -58,6 +63,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 _OPTIONS = ("--at", "--graph", "--json", "--help")
+COMMANDS = ("grad",)
 
 
 def _dash_hint(argv: list[str]) -> str:
@@ -123,12 +129,18 @@ class _Builder:
             raise CliError(f"{name}() takes {arity} argument{plural}, {got}")
         return list(node.args)
 
+    def constant(self, node: ast.Name) -> bool:
+        """Whether the name is pi or e as a constant, not a variable of that name given with --at."""
+        return node.id in CONSTANTS and node.id not in self.values
+
     def leaf(self, node: ast.AST) -> Value:
         """The one shared leaf of a variable, or a new leaf for a number literal."""
         if isinstance(node, ast.Name):
             name = node.id
             if name in FUNCTIONS:
                 raise CliError(f"'{name}' is a function, call it as {name}(...) {self.where(node)}")
+            if self.constant(node):
+                return Value(CONSTANTS[name], label=name)  # a number: a new leaf each time, no gradient row
             if name not in self.leaves:
                 if name not in self.values:
                     where = self.where(node)
@@ -181,7 +193,7 @@ class _Builder:
                 stack.extend((kid, None) for kid in reversed(kids))
             else:
                 varying = [varies.pop(kid) for kid in kids]
-                varies[node] = isinstance(node, ast.Name) or any(varying)
+                varies[node] = (isinstance(node, ast.Name) and not self.constant(node)) or any(varying)
                 results[node] = self.combine(node, [results.pop(kid) for kid in kids], varying)
         return results[root]
 
@@ -239,16 +251,28 @@ def gradients(expression: str, values: dict[str, float]) -> tuple[Value, dict[st
     return root, {name: builder.leaves[name] for name in values}
 
 
+def _graph_written(given: str, written: str) -> str:
+    """The line saying where the picture went: its absolute path, and why when a suffix was added."""
+    line = f"graph written to {os.path.abspath(written)}"
+    if os.path.abspath(written) != os.path.abspath(given):
+        line += " (--graph had no suffix, so SVG was added; end the name in .svg, .png or .pdf to choose)"
+    return line
+
+
 def run_grad(args: argparse.Namespace) -> int:
     """The ``grad`` command: print the value and each variable's gradient (or write JSON)."""
-    root, leaves = gradients(args.expression, parse_at(args.at or []))
+    values = parse_at(args.at or [])
+    root, leaves = gradients(args.expression, values)
+    for name in (name for name in values if name in CONSTANTS):
+        print(f"note: {name} is the variable given with --at ({values[name]!r}), not the constant "
+              f"{CONSTANTS[name]!r}", file=sys.stderr)
     if args.graph is not None:
         from .viz.draw import draw_graph
         try:
             graph = draw_graph(root, filename=args.graph)
         except Exception as exc:  # noqa: BLE001 -- graphviz, file system or format: all one line
             raise CliError(f"could not write the graph {args.graph}: {type(exc).__name__}: {exc}") from None
-        print(f"graph written to {getattr(graph, 'written', args.graph)}", file=sys.stderr)
+        print(_graph_written(args.graph, getattr(graph, "written", args.graph)), file=sys.stderr)
     if args.json:
         print(json.dumps({"value": root.data, "gradients": {n: v.grad for n, v in leaves.items()}}))
         return 0
@@ -276,6 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_hint(argv: list[str]) -> str | None:
+    """The message when argv does not start with a command: most often ``grad`` was left out."""
+    before_dashes = argv[:argv.index("--")] if "--" in argv else argv
+    if any(arg in COMMANDS or arg in ("-h", "--help") for arg in before_dashes):
+        return None  # a command is there: argparse's own message says what else is wrong
+    example = 'chainrule grad "x*y + sin(x)" --at x=1,y=2'
+    if not argv:
+        return f"no command given: write grad EXPR, as in {example}"
+    close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+    if close and not argv[0].startswith("-"):
+        return f"unknown command {argv[0]!r}: did you mean {close[0]}? write {close[0]} EXPR, as in {example}"
+    return f"the command is missing: write grad EXPR, as in chainrule {shlex.join(['grad', *argv])}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -283,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args = build_parser().parse_args(argv)
         except CliError as exc:
-            raise CliError(f"{exc}{_dash_hint(argv)}") from None
+            raise CliError(_command_hint(argv) or f"{exc}{_dash_hint(argv)}") from None
         return args.run(args)
     except SystemExit as done:  # --help
         return done.code or 0
@@ -296,3 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         message = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
     print(f"error: {message}", file=sys.stderr)
     return 1
+
+
+if __name__ == "__main__":  # python -m autograd.cli, as python -m autograd
+    raise SystemExit(main())

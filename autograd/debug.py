@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from .graph import Node, _mode
+from .graph import Node, _local_gradients, _mode
 
 __all__ = ["detect_anomaly", "AnomalyError", "BackwardTrace", "trace_backward", "register_internal"]
 
@@ -119,14 +119,16 @@ class BackwardTrace:
         self.step_of[node] = len(self.steps) + 1
         for i, c in enumerate(contributions):
             self.edges[(node, i)] = (None if local is None else local[i], c)
-        self.steps.append({"step": len(self.steps) + 1, "node": node, "op": node.op or "leaf",
+        self.steps.append({"step": len(self.steps) + 1, "node": node, "op": str(node.op) or "leaf",
                            "upstream": g, "local": local, "contributions": contributions})
 
     def record_step(self, node, backward, g, grads, lift) -> None:
         """Called by the core after each op's backward: record its local derivatives (scalar graphs:
         the closure again with an upstream gradient of 1) and what each parent actually receives,
         fitted to its shape, None where the core skips it."""
-        local = tuple(backward(1.0, lift(node), *map(lift, node.parents))) if isinstance(g, float) else None
+        parents = node.parents
+        local = _local_gradients(backward, 1.0, lift(node), tuple(map(lift, parents)), parents) \
+            if isinstance(g, float) else None
         fit = type(node)._fit_grad
         self.record(node, g, local, tuple(
             None if c is None or not p.requires_grad else c if fit is None else fit(p, c)
@@ -143,10 +145,20 @@ class BackwardTrace:
         return False
 
     def __len__(self) -> int:
-        return len(self.steps)
+        """The number of backward steps: ops whose backward ran (leaves run none); frames are this + 1."""
+        return sum(1 for s in self.steps if s["node"].parents)
+
+    def names(self) -> dict:
+        """Node -> the name the picture gives it: its label, else its dotted module parameter name
+        ('layers.1.neurons.0.b'), else None."""
+        from .viz.modules import parameter_names  # the renderer's own naming; imported late, viz loads graphviz
+        order = [s["node"] for s in reversed(self.steps)]  # the core records in reverse topological order
+        found = parameter_names(order, {node: i for i, node in enumerate(order)})
+        return {node: node.label or found.get(i) for i, node in enumerate(order)}
 
     def table(self) -> str:
-        """The steps as a text table."""
+        """The steps as a text table. Steps are numbered over the ops; each leaf follows with step '-'
+        (it runs no backward of its own) and the gradient it ended with."""
         def show(x):
             if x is None:
                 return "-"
@@ -155,12 +167,15 @@ class BackwardTrace:
                 return f"{float(data):.4g}"
             return f"array{np.shape(data)}"
 
+        names = self.names()
+        ops = [s for s in self.steps if s["node"].parents]
+        leaves = [s for s in self.steps if not s["node"].parents]
         rows = [("step", "node", "op", "upstream", "local", "contributions")]
-        for s in self.steps:
-            node = s["node"]
-            rows.append((str(s["step"]), node.label or f"#{s['step']}", s["op"], show(s["upstream"]),
+        for k, s in enumerate(ops, 1):
+            rows.append((str(k), names[s["node"]] or "-", s["op"], show(s["upstream"]),
                          ", ".join(show(v) for v in s["local"]) if s["local"] else "-",
                          ", ".join(show(c) for c in s["contributions"]) or "-"))
+        rows += [("-", names[s["node"]] or "-", "leaf", show(s["upstream"]), "-", "-") for s in leaves]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import Node, no_grad
+from .record import Op
 from .tensor_class import Tensor, _plain
 from .tensor_class import _result as _tensor_result
 from .value import Value
@@ -83,9 +84,10 @@ class Function:
             if len(nodes) > 2:
                 raise NotImplementedError(f"{cls.__name__}.apply: a Value op takes at most two Value inputs, "
                                           f"got {len(nodes)}; use Tensors")
-            return _value_result(float(out.data if isinstance(out, Value) else out), tuple(nodes), vjp, cls.__name__)
+            data = float(out.data if isinstance(out, Value) else out)
+            return _value_result(data, tuple(nodes), Op(cls.__name__, vjp))
         data = out._data if isinstance(out, Tensor) else np.asarray(out)
-        return _tensor_result(data, tuple(nodes), vjp, cls.__name__)
+        return _tensor_result(data, tuple(nodes), vjp, Op(cls.__name__, vjp))
 
 
 def _vjp(cls, ctx: FunctionCtx, positions: list, shapes: list, scalar: bool):

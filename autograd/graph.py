@@ -1,7 +1,9 @@
 """The graph core: one Node type, one topological sort, one backward pass, grad mode.
 
-Every op creates a node holding its result, its parents (an ordered tuple) and a closure
-``backward(g, out, *parents) -> one gradient per parent``. The arguments are "lifted": raw data
+Every op creates a node holding its result, its parents (an ordered tuple) and its backward: one
+derivative ``(g, out, *parents) -> gradient`` per parent, of which the core calls only those whose
+parent needs a gradient (torch's needs_input_grad), or one function returning a gradient per parent
+for ops whose parents' gradients share work. The arguments are "lifted": raw data
 (floats or ndarrays) in a plain backward, the nodes themselves under ``create_graph=True`` so the
 same closure records a differentiable graph. The closure never captures its own output node, so
 building a graph creates no reference cycles and the garbage collector stays idle.
@@ -184,6 +186,15 @@ def _lift_node(node):
     return node
 
 
+def _local_gradients(backward, g, out, inputs: tuple, parents: tuple) -> tuple:
+    """One gradient per parent from a node's backward: a tuple of derivatives is called only for the
+    parents that need a gradient (None for the others); a single function returns them all."""
+    if backward.__class__ is not tuple:
+        return backward(g, out, *inputs)
+    return tuple(derivative(g, out, *inputs) if parent.requires_grad else None
+                 for derivative, parent in zip(backward, parents))
+
+
 def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = False, inputs=None):
     """The one backward pass: walk the graph from ``roots`` in reverse topological order.
 
@@ -236,12 +247,11 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
             backward = node._vjp
             if not retain_graph:
                 node._vjp = _released
-            if len(parents) == 2:
-                grads = backward(g, lift(node), lift(parents[0]), lift(parents[1]))
-            elif len(parents) == 1:
-                grads = backward(g, lift(node), lift(parents[0]))
+            if len(parents) == 1:  # the one parent needs a gradient, or the node would not
+                grads = (backward[0](g, lift(node), lift(parents[0])),) if backward.__class__ is tuple else \
+                    backward(g, lift(node), lift(parents[0]))
             else:
-                grads = backward(g, lift(node), *map(lift, parents))
+                grads = _local_gradients(backward, g, lift(node), tuple(map(lift, parents)), parents)
             if inspect:  # debug.py's tools, called only while one is active
                 if anomaly is not None:
                     anomaly.check_backward(node, grads)
@@ -266,8 +276,9 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
 def _scalar_backward(order: list, roots, seeds, retain_graph: bool) -> None:
     """The same walk specialised for a plain backward of Values, the scalar engine's hot path.
 
-    Every Value needs and keeps a gradient, has at most two parents (slots ``_a`` and ``_b``) and no
-    shape, so pending gradients start at 0.0 and no check is needed per edge; this runs about 1.7x faster.
+    Every Value needs and keeps a gradient, has at most two parents (slots ``_a`` and ``_b``), no shape
+    and a backward returning both inputs' gradients, so pending gradients start at 0.0 and no check is
+    needed per edge; this runs about 1.7x faster.
     """
     for node in order:
         node._g = 0.0

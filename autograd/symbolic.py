@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from .graph import topological_order
 from .value import Value
 
 __all__ = ["to_sympy", "to_latex"]
-
-_PARAMETER = re.compile(r"^(leaky_relu|elu)\((.+)\)$")
 
 
 def _sympy():
@@ -42,28 +38,12 @@ def to_sympy(root: Value, symbols: dict | None = None):
     return expr[root]
 
 
-def _apply(sp, op: str, args: list):
-    a = args[0]
-    b = args[1] if len(args) > 1 else None
-    binary = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
-              "**": lambda: a ** b, "max": lambda: sp.Max(a, b), "min": lambda: sp.Min(a, b)}
-    unary = {"neg": lambda: -a, "exp": lambda: sp.exp(a), "log": lambda: sp.log(a), "sqrt": lambda: sp.sqrt(a),
-             "tanh": lambda: sp.tanh(a), "sigmoid": lambda: 1 / (1 + sp.exp(-a)), "relu": lambda: sp.Max(0, a),
-             "abs": lambda: sp.Abs(a), "sin": lambda: sp.sin(a), "cos": lambda: sp.cos(a)}
-    if op in binary:
-        return binary[op]()
-    if op in unary:
-        return unary[op]()
-    if op.startswith("**"):
-        exponent = float(op[2:])
-        return a ** (sp.Integer(int(exponent)) if exponent.is_integer() else sp.Float(exponent))
-    match = _PARAMETER.match(op)
-    if match:
-        alpha = sp.nsimplify(float(match.group(2)), rational=True)
-        if match.group(1) == "leaky_relu":
-            return sp.Piecewise((a, a > 0), (alpha * a, True))
-        return sp.Piecewise((a, a > 0), (alpha * (sp.exp(a) - 1), True))
-    raise ValueError(f"to_sympy: no symbolic form for op {op!r}")
+def _apply(sp, op, args: list):
+    """The op's SymPy form, from its record."""
+    symbolic = getattr(op, "sympy", None)
+    if symbolic is None:
+        raise ValueError(f"to_sympy: no symbolic form for op {op!r}")
+    return symbolic(sp, *args)
 
 
 def to_latex(root: Value, symbols: dict | None = None) -> str:

@@ -1,19 +1,23 @@
 """Value: a scalar node, micrograd's engine on the shared graph core.
 
-Each op computes its float result and hands the core a closure ``(g, out, *inputs) -> grads``
-with its local derivative. The closures use only arithmetic (or the ``_cos``-style helpers), so
-the same closure works on floats in a plain backward and on Values under ``create_graph=True``.
+Each op computes its float result and records its op: a record (record.py) with its name, its
+local derivative ``(g, out, *inputs) -> one gradient per input`` and its forms for the tools. The
+derivatives use only arithmetic (or the ``_cos``-style helpers), so they work on floats in a plain
+backward and on Values under ``create_graph=True``; those Tensor shares are in derivatives.py.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from operator import attrgetter
 
 import numpy as np
 
-from .graph import Node, _mode
+from . import derivatives
+from .graph import Node, _local_gradients, _mode
+from .record import Op
 
 __all__ = ["Value"]
 
@@ -21,8 +25,8 @@ _new = object.__new__
 _INF = math.inf
 
 
-def _result(data: float, parents: tuple, backward, op: str) -> "Value":
-    """A new Value; it records its parents and closure only while grad mode is on."""
+def _result(data: float, parents: tuple, op: Op) -> "Value":
+    """A new Value; it records its parents and op (its record: name and derivatives) only while grad mode is on."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -31,7 +35,7 @@ def _result(data: float, parents: tuple, backward, op: str) -> "Value":
     if record:  # one assignment per slot: a tuple-unpacking assignment costs this hot path 15%
         out._a = parents[0]
         out._b = parents[1] if len(parents) == 2 else None
-        out._vjp = backward
+        out._vjp = op.backward
         out.op = op
         if record is not True:
             record.forward(out)
@@ -54,10 +58,6 @@ def _cos(x):
 
 def _sin(x):
     return x.sin() if isinstance(x, Value) else math.sin(x)
-
-
-def _log(x):
-    return x.log() if isinstance(x, Value) else math.log(x)
 
 
 def _exp(x: float) -> float:
@@ -104,58 +104,39 @@ def _route(a, b) -> float:
     return 1.0 if a > b else 0.5 if a == b else 0.0
 
 
-# Local derivatives, (g, out, *inputs) -> one gradient per input. Ops without parameters share one
-# function each, so building a node allocates no closure (fewer objects for the garbage collector).
+# Local derivatives of the ops only Value has (the shared ones are in derivatives.py), each
+# (g, out, *inputs) -> one gradient per input, on floats (plain backward) and on Values (create_graph).
 
-def _ADD(g, out, a, b):  # a + b: add distributes the gradient unchanged
-    return (g, g)
-
-def _SUB(g, out, a, b):  # a - b
-    return (g, -g)
-
-def _MUL(g, out, a, b):  # a * b: mul swaps its inputs
-    return (g * b, g * a)
-
-def _DIV(g, out, a, b):  # a / b: 1/b and -a/b**2 = -out/b
-    return (g / b, -g * out / b)
-
-def _NEG(g, out, a):  # -a
-    return (-g,)
-
-def _EXP(g, out, a):  # e**a
-    return (g * out,)
-
-def _LOG(g, out, a):  # log a: 1/a
-    return (g / a,)
-
-def _SQRT(g, out, a):  # sqrt a: 1/(2 sqrt a), inf at 0
+def _d_sqrt(g, out, a):  # 1/(2 sqrt a), inf at 0
     return (g * 0.5 / out if out != 0 else g * _INF,)
 
-def _TANH(g, out, a):  # tanh a: 1 - tanh(a)**2
-    return (g * (1 - out * out),)
 
-def _SIGMOID(g, out, a):  # sigmoid a: s(1 - s)
-    return (g * out * (1 - out),)
-
-def _RELU(g, out, a):  # relu a: 1 where a > 0, else 0
+def _d_relu(g, out, a):  # 1 where a > 0, else 0
     return (g if out > 0 else _scaled(g, 0.0),)
 
-def _ABS(g, out, a):  # |a|: sign(a), 0 at 0
+
+def _d_abs(g, out, a):  # sign(a), 0 at 0
     return (g * ((a > 0) - (a < 0)),)
 
-def _SIN(g, out, a):  # sin a: cos a
+
+def _d_sin(g, out, a):  # cos a
     return (g * _cos(a),)
 
-def _COS(g, out, a):  # cos a: -sin a
+
+def _d_cos(g, out, a):  # -sin a
     return (-g * _sin(a),)
 
 
-def _MAX(g, out, a, b):  # max routes the gradient to the larger input, split on a tie
+def _d_max(g, out, a, b):  # max routes the gradient to the larger input, half each on a tie
     return _scaled(g, _route(a, b)), _scaled(g, _route(b, a))
 
 
-def _MIN(g, out, a, b):  # min routes it to the smaller
+def _d_min(g, out, a, b):  # min routes it to the smaller
     return _scaled(g, _route(b, a)), _scaled(g, _route(a, b))
+
+
+def _d_pow(g, out, a, b):  # d/da = b a**(b-1), d/db = a**b log(a)
+    return g * _pow_base_grad(a, b), g * _pow_exponent_grad(a, out)
 
 
 class Value(Node):
@@ -207,14 +188,15 @@ class Value(Node):
     @property
     def _op(self) -> str:
         """micrograd's op string ('' for leaves)."""
-        return self.op
+        return str(self.op)
 
     def _backward(self) -> None:
         """micrograd's manual step: push this node's ``.grad`` into its parents' ``.grad`` (adds)."""
         if self._vjp is None:
             return
-        grads = self._vjp(self.grad, self.data, *(p.data for p in self.parents))
-        for parent, g in zip(self.parents, grads):
+        parents = self.parents
+        grads = _local_gradients(self._vjp, self.grad, self.data, tuple(p.data for p in parents), parents)
+        for parent, g in zip(parents, grads):
             parent.grad += g
 
     def __repr__(self) -> str:
@@ -265,27 +247,26 @@ class Value(Node):
         """a + b; the gradient is distributed unchanged to both inputs."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data + other.data, (self, other), _ADD, "+")
+        return _result(self.data + other.data, (self, other), _ADD)
 
     def __sub__(self, other) -> "Value":
         """a - b; d/da = 1, d/db = -1."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data - other.data, (self, other), _SUB, "-")
+        return _result(self.data - other.data, (self, other), _SUB)
 
     def __mul__(self, other) -> "Value":
         """a * b; the inputs swap: d/da = b, d/db = a."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data * other.data, (self, other), _MUL, "*")
+        return _result(self.data * other.data, (self, other), _MUL)
 
     def __truediv__(self, other) -> "Value":
         """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
         other = _value(other)
         if other.data == 0:
             raise ZeroDivisionError(f"div: division by zero ({self.data!r} / {other.data!r})")
-        return _result(self.data / other.data, (self, other),
-                       _DIV, "/")
+        return _result(self.data / other.data, (self, other), _DIV)
 
     def __pow__(self, other) -> "Value":
         """a ** b for a number or Value b; d/da = b a**(b-1), d/db = a**b log(a)."""
@@ -298,13 +279,12 @@ class Value(Node):
             raise ValueError(f"pow: negative base {a!r} with non-integer exponent {b!r} is undefined")
         data = _float_pow(a, b)
         if isinstance(other, Value):
-            return _result(data, (self, other), lambda g, out, a, b: (
-                g * _pow_base_grad(a, b), g * _pow_exponent_grad(a, out)), "**")
-        return _result(data, (self,), lambda g, out, a: (g * _pow_base_grad(a, b),), f"**{b:g}")
+            return _result(data, (self, other), _POW)
+        return _result(data, (self,), _power(b))
 
     def __neg__(self) -> "Value":
         """-a; d/da = -1."""
-        return _result(-self.data, (self,), _NEG, "neg")
+        return _result(-self.data, (self,), _NEG)
 
     def __radd__(self, other) -> "Value":
         return Value(other) + self
@@ -324,69 +304,119 @@ class Value(Node):
     # --- functions ----------------------------------------------------------------------
     def exp(self) -> "Value":
         """e**x; d/dx = e**x."""
-        return _result(_exp(self.data), (self,), _EXP, "exp")
+        return _result(_exp(self.data), (self,), _EXP)
 
     def log(self) -> "Value":
         """Natural log; d/dx = 1/x. Defined for x > 0."""
         if self.data <= 0:
             raise ValueError(f"log: {self.data!r} is outside its domain x > 0")
-        return _result(math.log(self.data), (self,), _LOG, "log")
+        return _result(math.log(self.data), (self,), _LOG)
 
     def sqrt(self) -> "Value":
         """Square root; d/dx = 1 / (2 sqrt(x)), inf at 0. Defined for x >= 0."""
         if self.data < 0:
             raise ValueError(f"sqrt: {self.data!r} is outside its domain x >= 0")
-        return _result(math.sqrt(self.data), (self,),
-                       _SQRT, "sqrt")
+        return _result(math.sqrt(self.data), (self,), _SQRT)
 
     def tanh(self) -> "Value":
         """tanh(x); d/dx = 1 - tanh(x)**2."""
-        return _result(math.tanh(self.data), (self,), _TANH, "tanh")
+        return _result(math.tanh(self.data), (self,), _TANH)
 
     def sigmoid(self) -> "Value":
         """1 / (1 + e**-x), computed without overflow; d/dx = s (1 - s)."""
         x = self.data
         s = 1.0 / (1.0 + _exp(-x)) if x >= 0 else _exp(x) / (1.0 + _exp(x))
-        return _result(s, (self,), _SIGMOID, "sigmoid")
+        return _result(s, (self,), _SIGMOID)
 
     def relu(self) -> "Value":
         """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
         x = self.data
-        return _result(x if x > 0 else 0.0, (self,), _RELU, "relu")
+        return _result(x if x > 0 else 0.0, (self,), _RELU)
 
     def leaky_relu(self, alpha: float = 0.01) -> "Value":
         """x for x > 0, alpha x otherwise; d/dx = 1 or alpha."""
         x = self.data
-        return _result(x if x > 0 else alpha * x, (self,),
-                       lambda g, out, a: (g if a > 0 else g * alpha,), f"leaky_relu({alpha:g})")
+        return _result(x if x > 0 else alpha * x, (self,), _leaky_relu(alpha))
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x for x > 0, alpha (e**x - 1) otherwise; d/dx = 1 or out + alpha."""
         x = self.data
-        return _result(x if x > 0 else alpha * math.expm1(x), (self,),
-                       lambda g, out, a: (g if a > 0 else g * (out + alpha),), f"elu({alpha:g})")
+        return _result(x if x > 0 else alpha * math.expm1(x), (self,), _elu(alpha))
 
     def abs(self) -> "Value":
         """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-        return _result(abs(self.data), (self,), _ABS, "abs")
+        return _result(abs(self.data), (self,), _ABS)
 
     __abs__ = abs
 
     def sin(self) -> "Value":
         """sin(x); d/dx = cos(x)."""
-        return _result(math.sin(self.data), (self,), _SIN, "sin")
+        return _result(math.sin(self.data), (self,), _SIN)
 
     def cos(self) -> "Value":
         """cos(x); d/dx = -sin(x)."""
-        return _result(math.cos(self.data), (self,), _COS, "cos")
+        return _result(math.cos(self.data), (self,), _COS)
 
     def max(self, other) -> "Value":
         """The larger of two values; the gradient routes to it (split evenly on a tie, as torch.maximum)."""
         self, other = _value(self), _value(other)
-        return _result(max(self.data, other.data), (self, other), _MAX, "max")
+        return _result(max(self.data, other.data), (self, other), _MAX)
 
     def min(self, other) -> "Value":
         """The smaller of two values; the gradient routes to it (split evenly on a tie, as torch.minimum)."""
         self, other = _value(self), _value(other)
-        return _result(min(self.data, other.data), (self, other), _MIN, "min")
+        return _result(min(self.data, other.data), (self, other), _MIN)
 
+
+# --- the records of Value's ops: name, derivatives, the op on Values (to re-run a graph), SymPy form ---
+_ADD = Op("+", derivatives.ADD.all, Value.__add__, lambda sp, a, b: a + b)
+_SUB = Op("-", derivatives.SUB.all, Value.__sub__, lambda sp, a, b: a - b)
+_MUL = Op("*", derivatives.MUL.all, Value.__mul__, lambda sp, a, b: a * b)
+_DIV = Op("/", derivatives.DIV.all, Value.__truediv__, lambda sp, a, b: a / b)
+_POW = Op("**", _d_pow, Value.__pow__, lambda sp, a, b: a ** b)
+_NEG = Op("neg", derivatives.NEG.all, Value.__neg__, lambda sp, a: -a)
+_EXP = Op("exp", derivatives.EXP.all, Value.exp, lambda sp, a: sp.exp(a))
+_LOG = Op("log", derivatives.LOG.all, Value.log, lambda sp, a: sp.log(a))
+_SQRT = Op("sqrt", _d_sqrt, Value.sqrt, lambda sp, a: sp.sqrt(a))
+_TANH = Op("tanh", derivatives.TANH.all, Value.tanh, lambda sp, a: sp.tanh(a))
+_SIGMOID = Op("sigmoid", derivatives.SIGMOID.all, Value.sigmoid, lambda sp, a: 1 / (1 + sp.exp(-a)))
+_RELU = Op("relu", _d_relu, Value.relu, lambda sp, a: sp.Max(0, a))
+_ABS = Op("abs", _d_abs, Value.abs, lambda sp, a: sp.Abs(a))
+_SIN = Op("sin", _d_sin, Value.sin, lambda sp, a: sp.sin(a))
+_COS = Op("cos", _d_cos, Value.cos, lambda sp, a: sp.cos(a))
+_MAX = Op("max", _d_max, Value.max, lambda sp, a, b: sp.Max(a, b))
+_MIN = Op("min", _d_min, Value.min, lambda sp, a, b: sp.Min(a, b))
+
+
+@functools.lru_cache(maxsize=256)
+def _power(b: float) -> Op:
+    """The record of ``a ** b`` for a constant b (one per exponent, shared by its nodes)."""
+    def base(g, out, a):
+        return (g * _pow_base_grad(a, b),)
+
+    def symbolic(sp, a):
+        return a ** (sp.Integer(int(b)) if float(b).is_integer() else sp.Float(b))
+
+    return Op(f"**{b:g}", base, lambda a: a ** b, symbolic, (b,))
+
+
+@functools.lru_cache(maxsize=256)
+def _leaky_relu(alpha: float) -> Op:
+    """The record of leaky_relu with this alpha: d/dx = 1 for x > 0, else alpha."""
+    def slope(g, out, a):
+        return (g if a > 0 else g * alpha,)
+
+    return Op(f"leaky_relu({alpha:g})", slope, lambda a: a.leaky_relu(alpha),
+              lambda sp, a: sp.Piecewise((a, a > 0), (sp.nsimplify(alpha, rational=True) * a, True)), (alpha,))
+
+
+@functools.lru_cache(maxsize=256)
+def _elu(alpha: float) -> Op:
+    """The record of elu with this alpha: d/dx = 1 for x > 0, else out + alpha."""
+    def slope(g, out, a):
+        return (g if a > 0 else g * (out + alpha),)
+
+    def symbolic(sp, a):
+        return sp.Piecewise((a, a > 0), (sp.nsimplify(alpha, rational=True) * (sp.exp(a) - 1), True))
+
+    return Op(f"elu({alpha:g})", slope, lambda a: a.elu(alpha), symbolic, (alpha,))

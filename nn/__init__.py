@@ -6,7 +6,9 @@ from autograd.debug import register_internal
 
 from . import data, init, metrics, optim
 from . import functional
-from .diagnose import Diagnostics, Snapshot, Watch, diagnostics, snapshot, watch
+from .diagnose import (
+    Diagnostics, GradientFlow, Snapshot, Watch, diagnostics, gradient_flow, plot_gradient_flow, snapshot, watch,
+)
 from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, Sequential, load, save
@@ -18,6 +20,7 @@ __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Pe
            "functional", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
            "BatchNorm2d", "ReLU", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Identity",
            "Embedding", "LayerNorm",
-           "diagnostics", "snapshot", "watch", "Diagnostics", "Snapshot", "Watch"]
+           "diagnostics", "snapshot", "watch", "Diagnostics", "Snapshot", "Watch",
+           "gradient_flow", "plot_gradient_flow", "GradientFlow"]
 
 register_internal(os.path.dirname(os.path.abspath(__file__)))  # anomaly errors name the user's line, not nn's

@@ -17,6 +17,8 @@ import nn
 import nn.functional as F
 from autograd import Value, draw_graph
 
+from .train import write_figure
+
 
 def sigmoid_neuron() -> tuple[Value, dict[str, Value]]:
     """f(w, x) = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))) at the lecture's point, after backward."""
@@ -47,18 +49,34 @@ def _confusion_table(matrix: np.ndarray) -> str:
     return "\n".join([header] + rows)
 
 
-def _save_loss_curve(history: nn.History, path: str) -> None:
+def _save_loss_curve(history: nn.History, path: str) -> str:
+    """The loss curves as a picture at ``path`` (format from its suffix, folders made); the absolute path."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    history.plot(ax)
-    ax.set_title("digits CNN: cross-entropy per epoch")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        history.plot(ax)
+        ax.set_title("digits CNN: cross-entropy per epoch")
+        fig.tight_layout()
+        return write_figure(fig, path, "demo", dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _output_folder(parser: argparse.ArgumentParser, out: str) -> str:
+    """``--out``, made if missing; a file there or a folder that cannot be made is a usage error naming it."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"--out {out!r} is a file, not a folder; give a folder such as out/")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {out!r}: could not make the folder: {error.strerror or error}")
+    if not os.access(out, os.W_OK | os.X_OK):
+        parser.error(f"--out {out!r}: the folder is not writable")
+    return out
 
 
 def main(argv=None) -> None:
@@ -67,7 +85,7 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
+    _output_folder(parser, args.out)
     written = []
 
     f, inputs = sigmoid_neuron()
@@ -102,8 +120,7 @@ def main(argv=None) -> None:
     print(f"\nTest accuracy: {accuracy:.2%} on {len(y_test)} digits never seen in training\n")
     print(_confusion_table(nn.metrics.confusion_matrix(y_test, predictions, num_classes=10)))
 
-    curve = os.path.join(args.out, "loss_curve.png")
-    _save_loss_curve(history, curve)
+    curve = _save_loss_curve(history, os.path.join(args.out, "loss_curve.png"))
     checkpoint = os.path.join(args.out, "digits_cnn.npz")
     nn.save(model, checkpoint)
     written += [curve, checkpoint]

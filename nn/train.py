@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
+import os
 import signal
 import sys
 import threading
@@ -14,6 +16,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 
+from . import functional as F
 from . import metrics as _metrics
 from .data import DataLoader
 from .module import Module
@@ -31,6 +34,25 @@ def tqdm(*args, **kwargs):
     except ImportError:
         from tqdm.std import tqdm as bar
     return bar(*args, **kwargs)
+
+
+def _interactive(stream) -> bool:
+    """Whether progress bars can redraw in place: a terminal, or a Jupyter kernel (whose streams are no tty)."""
+    try:
+        if stream is not None and stream.isatty():
+            return True
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        pass
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _epoch_line(epoch: int, epochs: int, values: dict) -> str:
+    """The plain progress line of one epoch, for logs and pipes: 'epoch 3/20  loss=0.41  val_loss=0.39'."""
+    width = len(str(epochs))
+    return "  ".join([f"epoch {epoch:>{width}}/{epochs}"] + [f"{name}={value:.4g}" for name, value in values.items()])
+
 
 _NAMED_METRICS = {"accuracy": _metrics.accuracy,
                   "f1": lambda y, s: _metrics.f1_score(y, s, average="macro"),
@@ -76,8 +98,12 @@ class History:
             return 0
         return self.epochs if self.epoch_steps and self.epoch_steps[-1] == self.steps else None
 
-    def plot(self, ax=None):
-        """Loss curves with matplotlib (the best epoch marked); returns the axes."""
+    def plot(self, ax=None, filename: str | os.PathLike | None = None):
+        """Loss curves with matplotlib (the best epoch marked); returns the axes.
+
+        With ``filename`` the figure is also written there, in the format its suffix names (.png,
+        .svg, .pdf, ...; another suffix, or none, is refused before anything is written), missing
+        folders made, the usual ``0o666 & ~umask`` permissions, and one line saying where it went."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -91,7 +117,30 @@ class History:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.legend(loc="upper right")
+        if filename is not None:
+            print(f"loss curves written to {write_figure(ax.figure, filename, 'History.plot')}")
         return ax
+
+
+def write_figure(figure, filename: str | os.PathLike, who: str = "write_figure", **savefig_options) -> str:
+    """Save a matplotlib figure atomically; returns the absolute path written.
+
+    The format comes from the suffix, which must be one matplotlib writes (else ValueError naming the
+    path, and nothing is written); missing folders are made; the file gets ``0o666 & ~umask``; errors
+    name the user's path. ``who`` starts the messages."""
+    from autograd.viz.render import _write_atomically
+
+    path = os.fspath(filename)
+    suffix = os.path.splitext(path)[1][1:].lower()
+    formats = figure.canvas.get_supported_filetypes()
+    if suffix not in formats:
+        problem = f"ends in .{suffix}, which matplotlib does not write" if suffix else "has no suffix"
+        others = ", .".join(sorted(set(formats) - {"png", "svg", "pdf"}))
+        raise ValueError(f"{who}: {path!r} {problem}; use .png, .svg or .pdf (or .{others}); nothing was written")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=suffix, **savefig_options)
+    _write_atomically(path, buffer.getvalue())
+    return os.path.abspath(path)
 
 
 @contextmanager
@@ -123,10 +172,34 @@ def predict(model: Module, X, batch_size: int = 512) -> np.ndarray:
     return np.concatenate(outputs)
 
 
-def _metric_functions(metrics, y: np.ndarray) -> dict:
-    """{name: fn(y_true, scores)} from names, callables or a dict; None means accuracy for class labels."""
+def _binary_rule(loss_fn) -> tuple[float, int]:
+    """(threshold, negative label) that turn one output column into class labels, chosen by the loss:
+    probabilities (F.binary_cross_entropy) are class 1 above 0.5, hinge scores are +1 / -1 by sign, and
+    anything else is read as a logit: class 1 where it is above 0."""
+    if loss_fn is F.binary_cross_entropy:
+        return 0.5, 0
+    if loss_fn is F.hinge_loss:
+        return 0.0, -1
+    return 0.0, 0
+
+
+def _with_binary_labels(metric, threshold: float, negative: int):
+    """``metric(y_true, labels)``, where a single-column float output ((n,) or (n, 1)) becomes class labels first."""
+    def thresholded(y_true, scores):
+        scores = np.asarray(scores)
+        if scores.dtype.kind == "f" and (scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1)):
+            scores = np.where(scores.reshape(-1) > threshold, 1, negative)
+        return metric(y_true, scores)
+    return thresholded
+
+
+def _metric_functions(metrics, y: np.ndarray, loss_fn=None) -> dict:
+    """{name: fn(y_true, scores)} from names, callables or a dict; None means accuracy for class labels
+    (integer targets, or 0/1 targets of a binary cross-entropy loss)."""
     if metrics is None:
-        metrics = ("accuracy",) if y.dtype.kind in "iu" else ()
+        binary_loss = loss_fn is F.binary_cross_entropy or loss_fn is F.binary_cross_entropy_with_logits
+        labels = y.dtype.kind in "biu" or (binary_loss and y.size > 0 and bool(np.isin(y, (0, 1)).all()))
+        metrics = ("accuracy",) if labels else ()
     elif isinstance(metrics, str) or callable(metrics):
         metrics = (metrics,)
     pairs = metrics.items() if isinstance(metrics, dict) else ((getattr(m, "__name__", None), m) for m in metrics)
@@ -135,7 +208,7 @@ def _metric_functions(metrics, y: np.ndarray) -> dict:
         if isinstance(m, str):
             if m not in _NAMED_METRICS:
                 raise ValueError(f"fit: unknown metric {m!r}; use one of {sorted(_NAMED_METRICS)} or a callable")
-            name, m = m, _NAMED_METRICS[m]
+            name, m = m, _with_binary_labels(_NAMED_METRICS[m], *_binary_rule(loss_fn))
         elif not callable(m):
             raise TypeError(f"fit: a metric must be a name or a callable(y_true, scores), got {m!r}")
         if not isinstance(name, str) or not name.isidentifier():
@@ -191,11 +264,25 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     """Train ``model`` for ``epochs`` passes over ``loader``, calling ``loss_fn(output, y_batch)``; returns the History.
 
     ``val`` is an (X, y) pair or a DataLoader, evaluated after every epoch in eval mode without a
-    graph. ``metrics``: names ("accuracy", "f1", "precision", "recall"), callables ``fn(y_true, scores)``
-    or a dict of them; None means accuracy when the targets are class labels. Training metrics come
-    from the outputs seen during the epoch. ``early_stopping=k`` stops once the validation loss has
-    not improved for k epochs, and the model ends with the best epoch's weights. Ctrl-C stops cleanly
-    and returns the completed epochs with ``interrupted=True``. Afterwards each module has its training flag back.
+    graph. ``early_stopping=k`` stops once the validation loss has not improved for k epochs, and the
+    model ends with the best epoch's weights. Ctrl-C stops cleanly and returns the completed epochs
+    with ``interrupted=True``. Afterwards each module has its training flag back.
+
+    ``metrics`` is a dict ``{name: fn(y_true, y_pred)}`` (``y_pred``: the model's raw outputs for the
+    epoch, as an ndarray; ``fn`` returns a number), a list of names and callables (a callable is named
+    by its ``__name__``), one of them alone, or ``{}`` for none. The names "accuracy", "f1",
+    "precision" and "recall" (macro averages) are built in. The default, None, is accuracy when the
+    targets are class labels (integers, or 0/1 with ``F.binary_cross_entropy[_with_logits]``), else
+    nothing. Each lands in ``History.metrics[name]`` and, with ``val``, ``["val_" + name]``, one value
+    per epoch; training metrics come from the outputs seen during the epoch. The built-in metrics
+    take (n, C) outputs as class scores (argmax), and a single output column, (n,) or (n, 1), as a
+    binary logit: class 1 where it is above 0 (above 0.5 when ``loss_fn`` is
+    ``F.binary_cross_entropy``, which takes probabilities; -1 / +1 by sign with ``F.hinge_loss``);
+    targets may be (n,) or (n, 1).
+
+    ``progress``: in a terminal or Jupyter, a bar over the epochs (and one over the batches of an
+    epoch of 20 or more); when stderr is not a terminal (a log file, a pipe, CI) one plain line per
+    epoch instead, with the loss and metrics. ``progress=False`` prints nothing.
 
     A Ctrl-C (SIGINT) that arrives during a training step (forward, loss, zero_grad, backward,
     optimizer.step) waits until the step has ended, so the model never holds half-updated weights:
@@ -212,13 +299,15 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
         if val is None:
             raise ValueError("fit: early_stopping needs validation data (val=(X, y) or a DataLoader)")
     val = _validation_loader(val, loader)
-    functions = _metric_functions(metrics, loader.y)
+    functions = _metric_functions(metrics, loader.y, loss_fn)
     history = History()
     best, best_state, waited = math.inf, None, 0
-    show_batches = progress and len(loader) >= _BATCH_BAR_MIN
+    bars = progress and _interactive(sys.stderr)  # escape codes and \r only where they redraw a bar
+    lines = progress and not bars and sys.stderr is not None
+    show_batches = bars and len(loader) >= _BATCH_BAR_MIN
     try:
         with _flags_kept(model), tqdm(range(1, epochs + 1), desc="epochs", file=sys.stderr,
-                                      disable=not progress) as bar:
+                                      disable=not bars) as bar:
             model.train()
             for epoch in bar:
                 train_loss, scores = _train_epoch(model, loss_fn, optimizer, loader, functions, f"epoch {epoch}",
@@ -235,6 +324,8 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
                 for name, value in scores.items():
                     history.metrics.setdefault(name, []).append(value)
                 bar.set_postfix({name: f"{value:.4g}" for name, value in {**summary, **scores}.items()})
+                if lines:
+                    print(_epoch_line(epoch, epochs, {**summary, **scores}), file=sys.stderr, flush=True)
                 if val is None:
                     continue
                 if summary["val_loss"] < best:

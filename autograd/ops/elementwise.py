@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import memory
+from .. import derivatives, memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _operand, _result
 from .closure import gate, raw
@@ -42,26 +42,25 @@ def _binary(op: str, forward, a, b):
 def add(a: Tensor, b) -> Tensor:
     """a + b; the gradient flows unchanged to both inputs."""
     b = _operand(b, a)
-    return _result(_binary("add", np.add, a, b), (a, b), lambda g, out, x, y: (g, g), "+")
+    return _result(_binary("add", np.add, a, b), (a, b), derivatives.ADD.each, "+")
 
 
 def sub(a: Tensor, b) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
     b = _operand(b, a)
-    return _result(_binary("sub", np.subtract, a, b), (a, b), lambda g, out, x, y: (g, -g), "-")
+    return _result(_binary("sub", np.subtract, a, b), (a, b), derivatives.SUB.each, "-")
 
 
 def mul(a: Tensor, b) -> Tensor:
     """a * b; the inputs swap: d/da = b, d/db = a."""
     b = _operand(b, a)
-    return _result(_binary("mul", np.multiply, a, b), (a, b), lambda g, out, x, y: (g * y, g * x), "*")
+    return _result(_binary("mul", np.multiply, a, b), (a, b), derivatives.MUL.each, "*")
 
 
 def div(a: Tensor, b) -> Tensor:
     """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
     b = _operand(b, a)
-    return _result(_binary("div", np.true_divide, a, b), (a, b),
-                   lambda g, out, x, y: (g / y, -g * out / y), "/")
+    return _result(_binary("div", np.true_divide, a, b), (a, b), derivatives.DIV.each, "/")
 
 
 def pow(a: Tensor, b) -> Tensor:
@@ -69,21 +68,26 @@ def pow(a: Tensor, b) -> Tensor:
     if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, (bool, np.bool_)):
         b = b.item() if isinstance(b, np.generic) else b  # a weak scalar, as torch's: float32 stays float32
         data = (_float_data(a) if isinstance(b, float) else a._data) ** b
-        return _result(data, (a,), lambda g, out, x: (
-            g * 0 if b == 0 else g * b * x ** (b - 1),), f"**{b:g}")
+        return _result(data, (a,), (lambda g, out, x: g * 0 if b == 0 else g * b * x ** (b - 1),), f"**{b:g}")
     b = _operand(b, a)
+    return _result(_binary("pow", np.power, a, b), (a, b), _POW, "**")
 
-    def backward(g, out, x, y):
-        base = g * y * x ** (y - 1)
-        safe_log = (x + (raw(x) == 0)).log() if isinstance(x, Tensor) else np.log(np.where(x == 0, 1, x))
-        return base, g * out * safe_log
 
-    return _result(_binary("pow", np.power, a, b), (a, b), backward, "**")
+def _power_base(g, out, x, y):  # d(x**y)/dx = y x**(y-1)
+    return g * y * x ** (y - 1)
+
+
+def _power_exponent(g, out, x, y):  # d(x**y)/dy = x**y log(x), 0 where x == 0
+    safe_log = (x + (raw(x) == 0)).log() if isinstance(x, Tensor) else np.log(np.where(x == 0, 1, x))
+    return g * out * safe_log
+
+
+_POW = (_power_base, _power_exponent)
 
 
 def neg(a: Tensor) -> Tensor:
     """-a; d/da = -1."""
-    return _result(-a._data, (a,), lambda g, out, x: (-g,), "neg")
+    return _result(-a._data, (a,), derivatives.NEG.each, "neg")
 
 
 def _reflected(op):
@@ -109,15 +113,9 @@ def _share(wins, x, y):
 
 def _extremum(op: str, forward, wins, a: Tensor, b) -> Tensor:
     b = _operand(b, a)
-    data = _binary(op, forward, a, b)
-    need_a, need_b = a.requires_grad, b.requires_grad
-
-    def backward(g, out, x, y):
-        xd, yd = raw(x), raw(y)
-        return (gate(g, _share(wins, xd, yd), x) if need_a else None,
-                gate(g, _share(wins, yd, xd), y) if need_b else None)
-
-    return _result(data, (a, b), backward, op)
+    return _result(_binary(op, forward, a, b), (a, b), (
+        lambda g, out, x, y: gate(g, _share(wins, raw(x), raw(y)), x),
+        lambda g, out, x, y: gate(g, _share(wins, raw(y), raw(x)), y)), op)
 
 
 def maximum(a: Tensor, b) -> Tensor:

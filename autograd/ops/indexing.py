@@ -25,13 +25,14 @@ def where(condition, a, b) -> Tensor:
     except ValueError:
         raise ValueError(f"where: shapes {mask.shape}, {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
-    need_a, need_b = a.requires_grad, b.requires_grad
 
-    def backward(g, out, x, y):
-        select = where if isinstance(g, Tensor) else np.where
-        return select(mask, g, 0) if need_a else None, select(mask, 0, g) if need_b else None
+    def chosen(g, out, x, y):
+        return (where if isinstance(g, Tensor) else np.where)(mask, g, 0)
 
-    return _result(data, (a, b), backward, "where")
+    def other(g, out, x, y):
+        return (where if isinstance(g, Tensor) else np.where)(mask, 0, g)
+
+    return _result(data, (a, b), (chosen, other), "where")
 
 
 def _index_part(part):

@@ -70,26 +70,27 @@ def matmul(a: Tensor, b) -> Tensor:
     b = _operand(b, a)
     _check_matmul(a.shape, b.shape)
     data = _matmul(a._data, b._data)
-    need_a, need_b = a.requires_grad, b.requires_grad
     reuse_a, reuse_b = bool(a.parents), bool(b.parents)  # interior nodes: their gradient is a temporary
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
 
-    def backward(g, out, x, y):
-        # promote 1-D operands as matmul does: x to a row (1, k), y to a column (k, 1)
+    def promoted(g, x, y):
+        """g, x, y with 1-D operands promoted as matmul does: x to a row (1, k), y to a column (k, 1)."""
         if a_vector or b_vector:
             shape = g.shape + (1,) if b_vector else g.shape
             g = g.reshape(shape[:-1] + (1,) + shape[-1:] if a_vector else shape)
             x = x.reshape(1, -1) if a_vector else x
             y = y.reshape(-1, 1) if b_vector else y
-        ga = _grad_left(g, x, y, reuse_a) if need_a else None
-        gb = _grad_right(g, x, y, reuse_b) if need_b else None
-        if a_vector and ga is not None:
-            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-        if b_vector and gb is not None:
-            gb = gb.reshape(gb.shape[:-1])
-        return ga, gb
+        return g, x, y
 
-    return _result(data, (a, b), backward, "@")
+    def left(g, out, x, y):
+        ga = _grad_left(*promoted(g, x, y), reuse_a)
+        return ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a_vector else ga
+
+    def right(g, out, x, y):
+        gb = _grad_right(*promoted(g, x, y), reuse_b)
+        return gb.reshape(gb.shape[:-1]) if b_vector else gb
+
+    return _result(data, (a, b), (left, right), "@")
 
 
 def rmatmul(a: Tensor, b) -> Tensor:
@@ -120,18 +121,20 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
             data += bias._data  # the product is a fresh array: no second one for the sum
         else:
             data = data + bias._data
-    need_x, need_w, reuse_x = x.requires_grad, weight.requires_grad, bool(x.parents)
+    reuse_x = bool(x.parents)
     rows, features = ws
     flat = len(xs) == 2  # no batch axes to fold into rows
 
-    def backward(g, out, x, w, b=None):
-        gx = _product(g, w, None, reuse_x) if need_x else None
-        if not flat:
-            g, x = g.reshape(-1, rows), x.reshape(-1, features)
-        gw = g.T @ x if need_w else None
-        if b is None:
-            return gx, gw
-        return gx, gw, (g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0))
+    def input_grad(g, out, x, w, b=None):
+        return _product(g, w, None, reuse_x)
 
-    parents = (x, weight) if bias is None else (x, weight, bias)
-    return _result(data, parents, backward, "linear")
+    def weight_grad(g, out, x, w, b=None):
+        return g.T @ x if flat else g.reshape(-1, rows).T @ x.reshape(-1, features)
+
+    def bias_grad(g, out, x, w, b):
+        g = g if flat else g.reshape(-1, rows)
+        return g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0)
+
+    if bias is None:
+        return _result(data, (x, weight), (input_grad, weight_grad), "linear")
+    return _result(data, (x, weight, bias), (input_grad, weight_grad, bias_grad), "linear")

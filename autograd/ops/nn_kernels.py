@@ -32,24 +32,28 @@ def layer_norm(x: Tensor, axes: tuple, weight: Tensor | None, bias: Tensor | Non
     if bias is not None:
         out = out + bias._data
     parents = (x,) + tuple(p for p in (weight, bias) if p is not None)
-    needs = [p.requires_grad for p in parents]
 
-    def backward(g, out, *inputs):
-        w = inputs[1] if weight is not None else None
-        if isinstance(g, Tensor):  # create_graph: recompute x_hat and 1/std from x, recorded
-            xt = inputs[0]
-            c = xt - xt.mean(axis=axes, keepdims=True)
-            r = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
-            h = c * r
-        else:
-            r, h = rstd, x_hat
-        grads = [_input_grads(g, h, r, w, axes) if needs[0] else None]
-        if weight is not None:
-            grads.append(g * h if needs[1] else None)  # the core sums the leading axes away
-        if bias is not None:
-            grads.append(g)
-        return tuple(grads)
+    def normalized(g, inputs):
+        """x_hat and 1/std: kept from the forward, or recomputed from x, recorded, under create_graph."""
+        if not isinstance(g, Tensor):
+            return x_hat, rstd
+        xt = inputs[0]
+        c = xt - xt.mean(axis=axes, keepdims=True)
+        r = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        return c * r, r
 
+    def input_grad(g, out, *inputs):
+        h, r = normalized(g, inputs)
+        return _input_grads(g, h, r, inputs[1] if weight is not None else None, axes)
+
+    def weight_grad(g, out, *inputs):
+        return g * normalized(g, inputs)[0]  # the core sums the leading axes away
+
+    def bias_grad(g, out, *inputs):
+        return g
+
+    backward = (input_grad,) + ((weight_grad,) if weight is not None else ()) + \
+        ((bias_grad,) if bias is not None else ())
     return _result(np.asarray(out, dtype=data.dtype), parents, backward, "layer_norm")
 
 

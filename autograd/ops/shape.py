@@ -191,9 +191,12 @@ def _join(op: str, join, tensors: list, axis: int, pieces: list) -> Tensor:
     except ValueError:
         raise ValueError(f"{op}: cannot join tensors of shapes {[t.shape for t in tensors]} "
                          f"along axis {axis}") from None
-    pieces = [p if t.requires_grad else None for p, t in zip(pieces, tensors)]
-    return _result(data, tuple(tensors), lambda g, out, *xs: tuple(
-        None if p is None else g[p] for p in pieces), op)
+    return _result(data, tuple(tensors), tuple(_piece(p) for p in pieces), op)
+
+
+def _piece(piece):
+    """The derivative of a join for the input at ``piece``: that slice of the gradient."""
+    return lambda g, out, *xs: g[piece]
 
 
 def concatenate(tensors, axis=UNSET, *, dim=UNSET) -> Tensor:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import memory
+from .. import derivatives, memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _result
 from .closure import gate, owned, raw
@@ -31,19 +31,26 @@ def exp(a: Tensor) -> Tensor:
     """e**x (inf past the float range, silently); d/dx = e**x = out."""
     with np.errstate(over="ignore"):
         data = np.exp(_float_data(a))
-    return _result(data, (a,), lambda g, out, x: (g * out,), "exp")
+    return _result(data, (a,), derivatives.EXP.each, "exp")
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log, -inf at 0 and nan below, silently (as PyTorch); d/dx = 1/x."""
     with np.errstate(divide="ignore", invalid="ignore"):
         data = np.log(_float_data(a))
+    return _result(data, (a,), _LOG, "log")
 
-    def backward(g, out, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g / x,)
 
-    return _result(data, (a,), backward, "log")
+def _quiet(derivative):
+    """``derivative`` with NumPy's warnings off: inf and nan at the edge of a domain are returned silently."""
+    def quiet(g, out, x):
+        with np.errstate(all="ignore"):
+            return derivative(g, out, x)
+
+    return quiet
+
+
+_LOG = (_quiet(derivatives.LOG.each[0]),)
 
 
 def sqrt(a: Tensor) -> Tensor:
@@ -67,12 +74,7 @@ def _unary(forward, a: Tensor, backward, op: str) -> Tensor:
     """``forward`` of the data as floats, out-of-domain values silently inf/nan (as torch), with ``backward``."""
     with np.errstate(all="ignore"):
         data = forward(_float_data(a))
-
-    def quiet(g, out, x):
-        with np.errstate(all="ignore"):
-            return (backward(g, out, x),)
-
-    return _result(data, (a,), quiet, op)
+    return _result(data, (a,), (_quiet(backward),), op)
 
 
 def sin(a: Tensor) -> Tensor:
@@ -117,7 +119,7 @@ def square(a: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(x); d/dx = 1 - tanh(x)**2."""
-    return _result(np.tanh(_float_data(a)), (a,), lambda g, out, x: (g * (1 - out * out),), "tanh")
+    return _result(np.tanh(_float_data(a)), (a,), derivatives.TANH.each, "tanh")
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -125,7 +127,7 @@ def sigmoid(a: Tensor) -> Tensor:
     x = _float_data(a)
     e = np.exp(-np.abs(x))
     data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    return _result(data, (a,), lambda g, out, x: (g * out * (1 - out),), "sigmoid")
+    return _result(data, (a,), derivatives.SIGMOID.each, "sigmoid")
 
 
 def relu(a: Tensor) -> Tensor:

@@ -156,27 +156,32 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
     data = np.matmul(kernel, columns, out=memory.empty((out_channels, columns.shape[1]), dtype))
     if bias is not None:
         data += bias._data.reshape(out_channels, 1)
-    (oh, ow), need_x = w.out, x.requires_grad
+    oh, ow = w.out
 
-    def backward(g, out, x, k, b=None):
-        if isinstance(g, Tensor):  # create_graph: the same gradients from differentiable ops
+    def as_rows(g):
+        """g (N, O, oh, ow) as (O, oh*ow*N) rows, the layout of the forward's product (free when g has it)."""
+        if isinstance(g, Tensor):
+            return g.permute(1, 2, 3, 0).reshape(out_channels, -1)
+        return memory.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))
+
+    def input_grad(g, out, x, k, b=None):  # fold W^T g, seen as the (N, C, oh, ow, kh, kw) windows it came from
+        g2 = as_rows(g)
+        if isinstance(g, Tensor):  # create_graph: the same gradient from differentiable ops
+            return (k.reshape(out_channels, -1).T @ g2).reshape(c, *w.kernel, oh, ow, n).permute(
+                5, 0, 3, 4, 1, 2).fold(w.size, w.kernel, w.stride, w.padding, w.dilation)
+        k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
+        windows = _product(k2.T, g2, None, reuse=True).reshape(c, *w.kernel, oh, ow, n)
+        return _fold_array(windows.transpose(5, 0, 3, 4, 1, 2), w)
+
+    def weight_grad(g, out, x, k, b=None):  # g times the input's columns
+        if isinstance(g, Tensor):
             cols = x.unfold(w.kernel, w.stride, w.padding, w.dilation).permute(1, 4, 5, 2, 3, 0)
-            cols = cols.reshape(columns.shape)
-            g2 = g.permute(1, 2, 3, 0).reshape(out_channels, -1)
-            k2 = k.reshape(out_channels, -1)
-            gx = (k2.T @ g2).reshape(c, *w.kernel, oh, ow, n).permute(5, 0, 3, 4, 1, 2).fold(
-                w.size, w.kernel, w.stride, w.padding, w.dilation) if need_x else None
-            gk = (g2 @ cols.T).reshape(k.shape)
-            return (gx, gk) if b is None else (gx, gk, g2.sum(axis=1))
-        g2 = memory.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))  # free when g is laid out as out
-        gk = _product(g2, columns.T, None).reshape(k.shape)
-        if need_x:  # fold the columns' gradient, seen as the (N, C, oh, ow, kh, kw) windows it came from
-            k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
-            windows = _product(k2.T, g2, None, reuse=True).reshape(c, *w.kernel, oh, ow, n)
-            gx = _fold_array(windows.transpose(5, 0, 3, 4, 1, 2), w)
-        else:
-            gx = None
-        return (gx, gk) if b is None else (gx, gk, np.add.reduce(g2, axis=1))
+            return (as_rows(g) @ cols.reshape(columns.shape).T).reshape(k.shape)
+        return _product(as_rows(g), columns.T, None).reshape(k.shape)
 
-    parents = (x, weight) if bias is None else (x, weight, bias)
+    def bias_grad(g, out, x, k, b):
+        return g.sum(axis=(0, 2, 3)) if isinstance(g, Tensor) else np.add.reduce(g, axis=(0, 2, 3))
+
+    parents, backward = ((x, weight), (input_grad, weight_grad)) if bias is None else \
+        ((x, weight, bias), (input_grad, weight_grad, bias_grad))
     return _result(data.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2), parents, backward, "conv2d")

@@ -1,15 +1,12 @@
 """Finite differences for ``draw_graph(check=...)``: each leaf's ``._grad`` against central differences.
 
-``check=True`` re-runs a Value graph op by op from its recorded op names (so no function is
+``check=True`` re-runs a Value graph op by op from its ops' records (so no function is
 needed); ``check=fn`` calls ``fn()``, which must rebuild the root from the same leaf objects (works
 for Values and Tensors, e.g. ``check=lambda: F.cross_entropy(model(x), y)``). Each leaf element is
 nudged by +-1e-6 in place (in float64) and restored exactly; two evaluations per leaf element.
 """
 
 from __future__ import annotations
-
-import operator
-import re
 
 import numpy as np
 
@@ -22,30 +19,17 @@ __all__ = ["leaf_checks"]
 _EPS = 1e-6
 # (atol, rtol) by the width of the leaf's own float type, which bounds how exact its ._grad can be.
 _TOLERANCES = {8: (1e-5, 1e-3), 4: (1e-4, 1e-3), 2: (1e-2, 5e-2)}
-_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-           "**": operator.pow, "max": Value.max, "min": Value.min}
-_UNARY = {"neg": operator.neg, **{name: getattr(Value, name) for name in (
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos")}}
 _HOW = ("pass check=<a function of no arguments that recomputes the root from the same leaves>, "
         "e.g. check=lambda: (x + y) * z")
 
 
 def _forward_of(node: Node):
-    """The forward function of a recorded Value op, from its op name."""
-    op = node.op
-    if op in _BINARY and len(node.parents) == 2:
-        return _BINARY[op]
-    if op in _UNARY and len(node.parents) == 1:
-        return _UNARY[op]
-    power = re.fullmatch(r"\*\*(.+)", op)
-    if power and len(node.parents) == 1:
-        exponent = float(power.group(1))
-        return lambda a: a ** exponent
-    shaped = re.fullmatch(r"(leaky_relu|elu)\((.+)\)", op)
-    if shaped:
-        name, alpha = shaped.group(1), float(shaped.group(2))
-        return lambda a: getattr(a, name)(alpha)
-    raise ValueError(f"draw_graph(check=True) re-runs a Value graph op by op and does not know op {op!r}; {_HOW}")
+    """The forward function of a recorded Value op, from its record."""
+    forward = getattr(node.op, "forward", None)
+    if forward is None:
+        raise ValueError(f"draw_graph(check=True) re-runs a Value graph op by op and has no forward for op "
+                         f"{node.op!r}; {_HOW}")
+    return forward
 
 
 def _replay(order: list, root_index: int):

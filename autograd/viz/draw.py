@@ -11,13 +11,19 @@ each carried in the last ``trace_backward`` (``upto_step`` / ``backward_frames``
 step), ``check`` overlays finite differences, ``collapse="module"`` boxes nn.Module calls, and the
 node ``detect_anomaly`` stopped at is marked red.
 
-``draw_graph`` reads top to bottom: collect the nodes, choose what to show (overlays, module
-boxes), then build the graph: caption, clusters, records, op nodes, nesting, edges; then render.
+Pictures fit a notebook cell: at most PICTURE_INCHES (Graphviz shrinks bigger ones), drawn top to
+bottom or left to right, whichever is estimated narrower. A graph of more than ``max_nodes`` nodes
+(2,000) is drawn as a summary, with a warning: its nn.Module calls collapsed into boxes when that is
+small enough, else the nodes nearest the root; ``max_nodes=None`` draws everything.
+
+``draw_graph`` reads top to bottom: collect the nodes, choose what to show (a summary, module boxes,
+overlays), then build the graph: caption, clusters, records, op nodes, nesting, edges; then render.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 
 import graphviz
@@ -27,14 +33,18 @@ from .check import leaf_checks
 from .flow import PATTERNS, Flow
 from .labels import box_label, cluster, plain_label, quantity_text, record_label
 from .modules import ModuleCalls, parameter_names
-from .render import Digraph, write_rendered
+from .render import PICTURE_INCHES, Digraph, edge_label_width, label_widths, narrower_rankdir, write_rendered
 
-__all__ = ["draw_graph", "backward_frames"]
+__all__ = ["draw_graph", "MAX_NODES"]
+
+MAX_NODES = 2_000  # bigger graphs are drawn as a summary: Graphviz takes minutes on tens of thousands of nodes
+SUMMARY_NODES = 60  # how many nodes nearest the root a bounded summary draws
 
 _SUM_LOOK = {"shape": "box", "style": "rounded", "fontsize": "9", "height": "0.2", "margin": "0.04,0.01",
              "color": "darkorange3", "fontcolor": "darkorange4"}
 _BOX_LOOK = {"style": "rounded,filled", "fillcolor": "#dde8f8"}
 _ALARM_LOOK = {"color": "red", "fontcolor": "red", "penwidth": "3"}
+_CUT_LOOK = {"shape": "plaintext", "fontsize": "9", "fontcolor": "gray40"}
 
 
 class _Marks:
@@ -54,7 +64,9 @@ class _Marks:
 
     def backward_steps(self, flow: Flow, highlight: bool) -> None:
         for i, s in enumerate(flow.step):
-            if s is None:
+            if s is None:  # a leaf: greyed until its first contribution arrives
+                if flow.final[i] is not None and flow.final[i] > flow.upto and not flow.terms[i]:
+                    self.mark(i, color="gray55", fontcolor="gray45")
                 continue
             if s > flow.upto:
                 self.mark(i, f"step {s}", color="gray55", fontcolor="gray45")
@@ -85,15 +97,23 @@ class _Marks:
 
 
 class _Scene:
-    """What one drawing shows: the nodes in topological order and, per node index, its overlays and
-    where it goes (``box``: the module box hiding it, ``cluster``: the module cluster drawing it)."""
+    """What one drawing shows: the nodes in topological order (all of them, or a summary's ``order``) and,
+    per node index, its depth, overlays and where it goes (``box``: the module box hiding it,
+    ``cluster``: the module cluster drawing it)."""
 
-    def __init__(self, roots: list, small: int, braced: bool):
-        self.order = topological_order(roots)
-        self.index = {node: i for i, node in enumerate(self.order)}
-        self.roots, self.small, self.braced = roots, small, braced
+    def __init__(self, roots: list, small: int, order: list | None = None):
+        self.order = topological_order(roots) if order is None else order
+        self.index = index = {node: i for i, node in enumerate(self.order)}
+        self.roots, self.small = roots, small
+        self.braced = True  # module boxes: the rank direction is left to right
         self.root_ids = {self.index[r] for r in roots}
         self.with_op = [i for i, node in enumerate(self.order) if node.parents]
+        self.depth = depth = [0] * len(self.order)  # longest path from a leaf, one pass over the order
+        for i in self.with_op:  # a summary's cut-off parents count as leaves
+            depth[i] = 1 + max((depth[index[p]] for p in self.order[i].parents if p in index), default=-1)
+        ops = len(self.with_op)
+        self.size_line = (f"{len(self.order)} nodes, {ops} op{'s' * (ops != 1)}, "
+                          f"depth {max(depth[i] for i in self.root_ids)}")
         self.names = parameter_names(self.order, self.index)
         self.marks = _Marks(self.root_ids)
         self.flow: Flow | None = None
@@ -136,19 +156,74 @@ def _place_module_calls(scene: _Scene) -> None:
             (scene.cluster if calls.children[c] else scene.box)[i] = c
     owning = set(scene.box) | set(scene.cluster)
     scene.drawn = [c for c in range(len(calls.module)) if c in owning or calls.children[c]]
-    boxes = sum(1 for c in scene.drawn if not calls.children[c])
-    scene.marks.caption.append(f"{boxes} module call{'s' * (boxes != 1)} collapsed into boxes")
+
+
+def _box_count(scene: _Scene) -> int:
+    return sum(1 for c in scene.drawn if not scene.calls.children[c])
+
+
+def _drawn_size(scene: _Scene) -> tuple[int, int]:
+    """How many nodes and edges the drawing of a scene with module boxes has (a box stands for its nodes)."""
+    box, order, index = scene.box, scene.order, scene.index
+    ops = sum(1 for i in scene.with_op if box[i] is None)
+    edges, joined = ops, set()  # each op node's edge to its result, then the input edges
+    for i in scene.with_op:
+        head = ("m", box[i]) if box[i] is not None else ("op", i)
+        for parent in order[i].parents:
+            p = index[parent]
+            if box[p] is None and box[i] is None:
+                edges += 1
+            elif box[p] != box[i]:  # a box stands for many edges: one is drawn
+                joined.add((("m", box[p]) if box[p] is not None else ("v", p), head))
+    return box.count(None) + len(scene.drawn) + ops, edges + len(joined)
+
+
+def _nearest(roots: list, count: int) -> set:
+    """The ``count`` nodes nearest the roots, breadth first over parents: what a bounded summary draws."""
+    kept, frontier = set(roots), list(roots)
+    while frontier and len(kept) < count:
+        following = []
+        for node in frontier:
+            for parent in node.parents:
+                if parent not in kept and len(kept) < count:
+                    kept.add(parent)
+                    following.append(parent)
+        frontier = following
+    return kept
+
+
+def _summary(scene: _Scene, collapse, max_nodes: int) -> tuple[_Scene, str | None, str]:
+    """A drawing of at most about ``max_nodes`` nodes standing for a bigger graph: its module calls as boxes
+    if the graph came from nn.Modules and that is small enough, else the nodes nearest the root."""
+    if collapse or any(getattr(node, "_calls", None) for node in scene.order):
+        _place_module_calls(scene)
+        nodes, edges = _drawn_size(scene)
+        if scene.drawn and nodes <= max_nodes and edges <= 2 * max_nodes:
+            return scene, "module", f"its nn.Module calls collapsed into {_box_count(scene):,} boxes"
+    kept = _nearest(scene.roots, min(SUMMARY_NODES, max_nodes))
+    part = _Scene(scene.roots, scene.small, [node for node in scene.order if node in kept])
+    part.size_line = (f"{scene.size_line}; summary: the {len(kept)} nodes nearest the root, "
+                      f"{len(scene.order) - len(kept)} not drawn (draw_graph(..., max_nodes=None) draws all)")
+    return part, None, f"the {len(kept)} nodes nearest the root"
+
+
+def _summarise(scene: _Scene, collapse, max_nodes: int, overlays: list) -> tuple[_Scene, str | None, bool]:
+    """The summary drawn for a graph of more than ``max_nodes`` nodes, with a warning unless the caller's
+    ``collapse`` made it; the ``overlays`` asked for are kept only when module boxes stand for the graph."""
+    total = len(scene.order)
+    scene, collapse_to, shown = _summary(scene, collapse, max_nodes)
+    dropped = overlays if collapse_to is None else []
+    if not (collapse and collapse_to) or dropped:
+        without = f" and without {' or '.join(dropped)}" if dropped else ""
+        warnings.warn(f"draw_graph: the graph has {total:,} nodes, more than max_nodes={max_nodes:,}, so it is drawn "
+                      f"as a summary ({shown}{without}); pass max_nodes=None to draw all {total:,} nodes (Graphviz "
+                      "may take minutes on that many)", stacklevel=3)
+    return scene, collapse_to, not dropped
 
 
 def _caption(scene: _Scene) -> str:
     """Size, op count and depth, then the overlays' lines."""
-    depth = [0] * len(scene.order)  # longest path from a leaf, one pass over the topological order
-    for i, node in enumerate(scene.order):
-        if node.parents:
-            depth[i] = 1 + max(depth[scene.index[p]] for p in node.parents)
-    ops = len(scene.with_op)
-    size = f"{len(scene.order)} nodes, {ops} op{'s' * (ops != 1)}, depth {max(depth[i] for i in scene.root_ids)}"
-    return "; ".join([size, *scene.marks.caption])
+    return "; ".join([scene.size_line, *scene.marks.caption])
 
 
 def _records(scene: _Scene) -> dict:
@@ -159,8 +234,7 @@ def _records(scene: _Scene) -> dict:
     for i, value in enumerate(order):
         if box[i] is None:
             grad = flow.grad_text(i) if flow is not None else None
-            label = record_label(value, scene.small, scene.braced, grad, marks.notes.get(i, ()),
-                                 scene.names.get(i, ""))
+            label = record_label(value, scene.small, grad, marks.notes.get(i, ()), scene.names.get(i, ""))
             records[cluster_of[i]].append((f"v{i}", label, marks.looks.get(i, {})))
         if i in scene.sums:
             records[cluster_of[i]].append((f"s{i}", "\u03a3 fan-out adds", _SUM_LOOK))
@@ -177,36 +251,48 @@ def _records(scene: _Scene) -> dict:
     return records
 
 
-def _add_nodes(scene: _Scene, parts: dict) -> None:
-    """Each part's records, then (after a change of defaults, cheaper than attributes per node) its op nodes."""
-    for c, entries in _records(scene).items():
-        for name, label, attrs in entries:
-            parts[c].node(name, label, **attrs)
-        parts[c].attr("node", shape="ellipse", height="0.3", margin="0.04,0.02", fontsize="10")
+def _op_nodes(scene: _Scene) -> list:
+    """(part, id, label, attributes) per op node not hidden in a box."""
+    found = []
     for i in scene.with_op:
         if scene.box[i] is None:
             op = str(scene.order[i].op or "?")
             if scene.flow is not None and op in PATTERNS:
                 op += "\n" + PATTERNS[op]
-            parts[scene.cluster[i]].node(f"op{i}", plain_label(op), **scene.marks.op_looks.get(i, {}))
+            found.append((scene.cluster[i], f"op{i}", plain_label(op), scene.marks.op_looks.get(i, {})))
+    return found
 
 
-def _draw_edges(graph, scene: _Scene) -> None:
-    """Op -> result edges, then input -> op edges: numbered, labelled from the trace, or into boxes."""
+def _add_nodes(parts: dict, records: dict, ops: list) -> None:
+    """Each part's records, then (after a change of defaults, cheaper than attributes per node) its op nodes."""
+    for c, entries in records.items():
+        for name, label, attrs in entries:
+            parts[c].node(name, label, **attrs)
+        parts[c].attr("node", shape="ellipse", height="0.3", margin="0.04,0.02", fontsize="10")
+    for c, name, label, attrs in ops:
+        parts[c].node(name, label, **attrs)
+
+
+def _edges(scene: _Scene) -> list:
+    """(tail, head, attributes) per edge: op -> result, then input -> op (numbered, labelled from the
+    trace, or into boxes); a summary's cut-off inputs come from one "not drawn" stub per op."""
     order, index, box, sums, flow = scene.order, scene.index, scene.box, scene.sums, scene.flow
-    graph.edges((f"op{i}", f"v{i}") for i in scene.with_op if box[i] is None)
-    graph.edges((f"v{i}", f"s{i}") for i in sorted(sums))
-    seen, edge = set(), graph.edge
+    edges = [(f"op{i}", f"v{i}", {}) for i in scene.with_op if box[i] is None]
+    edges += [(f"v{i}", f"s{i}", {}) for i in sorted(sums)]
+    seen, cut = set(), {}
     for i in scene.with_op:
         parents = order[i].parents
         head = f"op{i}" if box[i] is None else f"m{box[i]}"
         for k, parent in enumerate(parents):
-            p = index[parent]
+            p = index.get(parent)
+            if p is None:
+                cut[i] = cut.get(i, 0) + 1
+                continue
             tail = f"m{box[p]}" if box[p] is not None else f"s{p}" if p in sums else f"v{p}"
             if box[p] is not None or box[i] is not None:  # a box stands for many edges: draw one
                 if box[p] != box[i] and (tail, head) not in seen:
                     seen.add((tail, head))
-                    edge(tail, head)
+                    edges.append((tail, head, {}))
                 continue
             lines, zero = flow.edge_label(order[i], i, k) if flow is not None else ([], False)
             if len(parents) > 1:
@@ -214,14 +300,38 @@ def _draw_edges(graph, scene: _Scene) -> None:
             attrs = {"style": "dashed", "color": "gray50"} if zero else {}
             if lines:
                 attrs["label"] = plain_label("\n".join(lines))
-            edge(tail, head, **attrs)
+            edges.append((tail, head, attrs))
+    edges += [(f"c{i}", f"op{i}", {"style": "dashed", "color": "gray60"}) for i in cut]
+    scene.cut = cut
+    return edges
 
 
-def draw_graph(root: Node | Iterable[Node], format: str = "svg", rankdir: str = "LR",
+def _rankdir(scene: _Scene, records: dict, ops: list, edges: list) -> str:
+    """'TB' or 'LR', whichever is narrower, from where Graphviz will rank each node (a value two ranks
+    below its op's deepest input, a leaf just above its first consumer's op) and each edge label."""
+    rank = {}
+    for i in scene.with_op:
+        rank[f"v{i}"], rank[f"op{i}"], rank[f"s{i}"], rank[f"c{i}"] = (
+            4 * scene.depth[i], 4 * scene.depth[i] - 2, 4 * scene.depth[i] + 2, 4 * scene.depth[i] - 4)
+        for parent in scene.order[i].parents:
+            p = scene.index.get(parent)
+            if p is not None and not scene.order[p].parents:
+                rank[f"v{p}"] = min(rank.get(f"v{p}", 4 * scene.depth[i]), 4 * scene.depth[i] - 4)
+    items = [(rank.get(name, 0), *label_widths(str(label), name.startswith("v")))
+             for entries in records.values() for name, label, _ in entries]
+    items += [(rank[name], *label_widths(str(label), False)) for _, name, label, _ in ops]
+    for tail, head, attrs in edges:
+        if "label" in attrs:  # Graphviz gives an edge label a rank of its own, halfway along the edge
+            width = edge_label_width(str(attrs["label"]))
+            items.append(((rank.get(tail, 0) + rank.get(head, 0)) // 2, width, width))
+    return narrower_rankdir(items)
+
+
+def draw_graph(root: Node | Iterable[Node], format: str = "svg", rankdir: str | None = None,
                filename: str | os.PathLike | None = None, *, small: int = 6,
                keep_source: bool = False, graph_attr: dict | None = None, show_local: bool = False,
-               upto_step: int | None = None, trace=None, check=False, collapse: str | None = None
-               ) -> graphviz.Digraph:
+               upto_step: int | None = None, trace=None, check=False, collapse: str | None = None,
+               max_nodes: int | None = MAX_NODES) -> graphviz.Digraph:
     """The computation graph behind ``root`` (one node or several) as a graphviz.Digraph.
 
     Tensors with at most ``small`` elements show their values, bigger ones min/mean/max. With
@@ -232,34 +342,45 @@ def draw_graph(root: Node | Iterable[Node], format: str = "svg", rankdir: str = 
     after step k. ``check=True`` (Value graphs) or ``check=fn`` (``fn()`` rebuilds the root from
     the same leaves) compares each leaf's grad with central differences, mismatches in red.
     ``collapse="module"`` draws each innermost nn.Module call as one box inside its containers.
+    ``rankdir`` "TB" (top to bottom) or "LR"; by default whichever is narrower ("TB" with ``collapse``).
+    A graph of more than ``max_nodes`` nodes is drawn as a summary, with a warning: its module calls
+    collapsed, or the nodes nearest the root; ``max_nodes=None`` draws every node.
     """
-    # Collect the nodes, then choose what to show.
-    scene = _Scene(_roots(root, collapse, check), small, braced=rankdir.upper() in ("LR", "RL"))
-    _add_overlays(scene, show_local, upto_step, trace, check)
-    if collapse:
+    # Collect the nodes, then choose what to show: a summary, module boxes, overlays.
+    roots = _roots(root, collapse, check)
+    scene = _Scene(roots, small)
+    overlays = True
+    if max_nodes is not None and len(scene.order) > max_nodes:
+        asked = [name for name, on in (("show_local", show_local or upto_step is not None),
+                                       ("check", check is not False and check is not None)) if on]
+        scene, collapse, overlays = _summarise(scene, collapse, max_nodes, asked)
+    elif collapse:
         _place_module_calls(scene)
+    rankdir = rankdir or ("TB" if collapse else None)
+    scene.braced = rankdir is None or rankdir.upper() in ("LR", "RL")
+    _add_overlays(scene, show_local and overlays, upto_step if overlays else None, trace, check if overlays else False)
+    if collapse:
+        boxes = _box_count(scene)
+        scene.marks.caption.append(f"{boxes} module call{'s' * (boxes != 1)} collapsed into boxes")
     if scene.flow is not None:
         scene.sums = {i for i, n in enumerate(scene.flow.fan) if n > 1 and scene.box[i] is None}
+    records, ops, edges = _records(scene), _op_nodes(scene), _edges(scene)
+    rankdir = rankdir or _rankdir(scene, records, ops, edges)
     # Build the graph: caption, module clusters, records and op nodes, nesting, edges.
     graph = Digraph(name="autograd", format=format, graph_attr={
-        "rankdir": rankdir, "labelloc": "b", "fontsize": "11", "label": _caption(scene), **(graph_attr or {}),
+        "rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES), "labelloc": "b", "fontsize": "11",
+        "label": _caption(scene), **(graph_attr or {}),
     }, node_attr={"shape": "record", "fontsize": "11"}, edge_attr={"fontsize": "9"})
     calls = scene.calls
     parts = {None: graph, **{c: cluster(calls, c, scene.order) for c in scene.drawn if calls.children[c]}}
-    _add_nodes(scene, parts)
+    _add_nodes(parts, records, ops)
     for c in scene.drawn:  # a call's index is below its enclosing call's: inner clusters attach first
         if calls.children[c]:
             parts[calls.parent[c]].subgraph(parts[c])
-    _draw_edges(graph, scene)
+    for i, count in scene.cut.items():
+        graph.node(f"c{i}", plain_label(f"\u22ef {count} input{'s' * (count != 1)} not drawn"), **_CUT_LOOK)
+    for tail, head, attrs in edges:
+        graph.edge(tail, head, **attrs)
     if filename is not None:
         write_rendered(graph, filename, format, keep_source)
     return graph
-
-
-def backward_frames(root: Node, trace=None, **options) -> list:
-    """One picture per step of the recorded backward pass (frame 0: before it, frame k: after step k),
-    for stepping through it in a notebook; ``options`` go to draw_graph."""
-    trace = _mode.last_trace if trace is None else trace
-    first = draw_graph(root, show_local=True, upto_step=0, trace=trace, **options)
-    return [first] + [draw_graph(root, show_local=True, upto_step=k, trace=trace, **options)
-                      for k in range(1, len(trace) + 1)]

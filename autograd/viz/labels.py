@@ -58,7 +58,7 @@ def _shape_text(a: np.ndarray) -> str:
     return f"{tuple(a.shape) if a.ndim else 'scalar'} {a.dtype}"
 
 
-def record_label(node: Node, small: int, braced: bool, grad: str | None = None, extra=(), name: str = "") -> str:
+def record_label(node: Node, small: int, grad: str | None = None, extra=(), name: str = "") -> str:
     """The record label ``label | data ... | grad ...``; tensors add shape and dtype under the label.
     ``name`` stands in for a missing label (a module parameter's dotted name)."""
     head = [_record_text(node.label or name)] if node.label or name else []
@@ -68,9 +68,9 @@ def record_label(node: Node, small: int, braced: bool, grad: str | None = None, 
     fields.append("data " + _record_text(quantity_text(node._data, small)))
     fields.append(_record_text(grad if grad is not None else "grad " + quantity_text(node._grad, small)))
     fields += [_record_text(text) for text in extra]
-    body = " | ".join(fields)
-    # A record lays its fields out across the rank direction; braces flip them so they read left to right.
-    return graphviz.nohtml("{ " + body + " }" if braced else body)
+    # A record lays its fields out across the rank direction; braces flip them: left to right they read
+    # side by side, top to bottom they stack, so a top-to-bottom picture stays narrow.
+    return graphviz.nohtml("{ " + " | ".join(fields) + " }")
 
 
 def cluster(calls: ModuleCalls, c: int, order: list) -> graphviz.Digraph:
@@ -85,8 +85,8 @@ def cluster(calls: ModuleCalls, c: int, order: list) -> graphviz.Digraph:
 
 
 def box_label(calls: ModuleCalls, c: int, order: list, small: int, braced: bool, flow, extra=()) -> str:
-    """One record for an innermost module call: its title, output shape, data and gradient, stacked
-    across the rank direction (the opposite of value records) so a chain of boxes stays narrow."""
+    """One record for an innermost module call: its title, output shape, data and gradient, side by side
+    (``braced`` when the rank direction is left to right) so a chain of boxes stays narrow."""
     i = calls.out[c]
     out = order[i]
     title, _, own = calls.title(c).partition("  # ")  # Module's repr appends its tensors after '  # '

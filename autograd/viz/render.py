@@ -1,4 +1,5 @@
-"""Writing a drawn graph: GraphvizNotFoundError with install steps, and atomic picture files."""
+"""Writing a drawn graph: GraphvizNotFoundError with install steps, atomic picture files, and the picture's
+size (a notebook cell's width) and direction (whichever of top-to-bottom and left-to-right is narrower)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 
 import graphviz
 
-__all__ = ["GraphvizNotFoundError", "Digraph", "write_rendered"]
+__all__ = ["GraphvizNotFoundError", "Digraph", "write_rendered", "PICTURE_INCHES", "narrower_rankdir"]
 
 _INSTALL_HINT = (
     "Graphviz's 'dot' program is needed to render graphs but was not found on PATH. Install it: "
@@ -37,6 +38,48 @@ def _explain_missing_dot():
         raise
     except graphviz.ExecutableNotFound as error:
         raise GraphvizNotFoundError(str(error)) from None
+
+
+# Width and height limits in inches: a notebook cell is about 9 inches wide; taller pictures scroll. Graphviz
+# shrinks a bigger drawing to fit; choosing the narrower direction first keeps that shrinking, and so the
+# loss of legible text, small.
+PICTURE_INCHES = (9, 20)
+# Graphviz's geometry in inches: width of a character at the record (11 pt) and edge label (9 pt) font
+# sizes, a record field's margins, an ellipse's minimum width, the gaps between nodes and between ranks.
+_CHAR, _EDGE_CHAR, _FIELD_MARGIN, _ELLIPSE, _NODESEP, _RANKSEP = 0.085, 0.07, 0.17, 0.75, 0.25, 0.5
+
+
+def _field_width(field: str, char: float = _CHAR) -> float:
+    return max(len(line) for line in field.split("\\n")) * char + _FIELD_MARGIN
+
+
+def label_widths(label: str, record: bool) -> tuple[float, float]:
+    """Estimated width in inches of a node drawn with its record fields side by side and stacked
+    (an ellipse is the same either way)."""
+    if not record:
+        width = max(_ELLIPSE, _field_width(label) + 0.2)
+        return width, width
+    fields = [_field_width(f) for f in label.strip("{} ").split(" | ")]
+    return sum(fields), max(fields)
+
+
+def edge_label_width(label: str) -> float:
+    return _field_width(label, _EDGE_CHAR)
+
+
+def narrower_rankdir(items) -> str:
+    """'TB' or 'LR', whichever draws ``items`` narrower: (rank, width with fields side by side, width with
+    fields stacked) per node or edge label. Records brace their fields, so left to right they sit side by
+    side and top to bottom they stack. Left to right the ranks line up across the picture; top to bottom
+    each rank's nodes do. An estimate from label lengths, computed without running Graphviz."""
+    widest: dict = {}
+    across: dict = {}
+    for rank, side_by_side, stacked in items:
+        widest[rank] = max(widest.get(rank, 0.0), side_by_side)
+        across[rank] = across.get(rank, -_NODESEP) + stacked + _NODESEP
+    left_to_right = sum(widest.values()) + _RANKSEP * (len(widest) - 1)
+    top_to_bottom = max(across.values(), default=0.0)
+    return "TB" if top_to_bottom <= left_to_right else "LR"
 
 
 DOT_SECONDS = 60  # the longest Graphviz may take on one picture before it is stopped

@@ -3,7 +3,8 @@
 ``explode(fn, *tensors)`` runs ``fn`` twice: on float64 Tensors, and on ``ValueArray``s (NumPy
 object arrays of Values that offer the Tensor methods small examples use). Both backward passes
 must give the same gradients, so a 2x2 matmul or a 3-logit softmax cross entropy can be shown as
-the scalar graph a Tensor op stands for, with proof that the two agree.
+the scalar graph a Tensor op stands for, with proof that the two agree. In Jupyter the result shows
+as its picture, the input elements in a row in input order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import graphviz
 import numpy as np
 
 from ..debug import BackwardTrace, trace_backward
-from ..graph import Node
+from ..graph import Node, topological_order
 from ..ops.reduce import MaxResult, MinResult
 from ..tensor_class import Tensor
 from ..value import Value
@@ -161,10 +162,11 @@ class ValueArray:
         return self - self.logsumexp(axis, keepdims=True, dim=dim)
 
 
-@dataclass
+@dataclass(repr=False)
 class Exploded:
     """What explode found: the scalar root, the Values standing for each input element, both
-    gradients per input (they agree), the backward trace of the scalar graph and its picture."""
+    gradients per input (they agree), the backward trace of the scalar graph and its picture, which
+    Jupyter shows in place of the object."""
 
     root: Value
     values: tuple
@@ -172,6 +174,37 @@ class Exploded:
     tensor_grads: tuple
     trace: BackwardTrace
     graph: graphviz.Digraph
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(v.shape) for v in self.values)
+        return (f"<Exploded {self.root.label} = {self.root.data:.6g}: inputs {shapes} as "
+                f"{len(topological_order([self.root]))} scalar nodes; gradients agree with the Tensor ops>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+        return self.graph._repr_mimebundle_(include, exclude, **kwargs)
+
+    def _repr_svg_(self) -> str:
+        return self.graph.pipe(format="svg", encoding="utf-8")
+
+
+def _inputs_in_a_row(graph: graphviz.Digraph, root: Value, values: tuple) -> None:
+    """Keep the input elements on one rank in input order (a[0], a[1], ..., b[0], ...), so the picture's
+    leaves read like the arrays: a rank=same row under an invisible node whose edges to them Graphviz keeps
+    in order (ordering=out, with crossing minimisation cut short, as it would reorder them to save a crossing;
+    flat edges between records would break the layout)."""
+    index = {node: i for i, node in enumerate(topological_order([root]))}
+    source = graph.source
+    ids = [f"v{index[v]}" for array in values for v in array.flat if v in index]
+    ids = [name for name in ids if f"\t{name} [" in source]  # a summary may not draw them all
+    if len(ids) > 1:
+        graph.attr(mclimit="0.01", remincross="false")
+        with graph.subgraph(name="inputs") as row:
+            row.attr(rank="same")
+            for name in ids:
+                row.node(name)
+        graph.node("inputs", "", shape="point", style="invis", width="0", height="0", ordering="out")
+        for name in ids:
+            graph.edge("inputs", name, style="invis")
 
 
 def _scalar(out, what: str):
@@ -218,4 +251,6 @@ def explode(fn, *inputs, atol: float = 1e-6, rtol: float = 1e-5, max_elements: i
             raise GradientMismatchError(
                 f"explode: d{root.label}/d{name}{list(at)} is {float(tensor[at])!r} from the Tensor ops but "
                 f"{float(scalar[at])!r} from the scalar graph (atol {atol}, rtol {rtol})")
-    return Exploded(root, values, value_grads, tensor_grads, trace, draw_graph(root, **draw_options))
+    graph = draw_graph(root, **draw_options)
+    _inputs_in_a_row(graph, root, values)
+    return Exploded(root, values, value_grads, tensor_grads, trace, graph)

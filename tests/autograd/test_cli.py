@@ -2,6 +2,7 @@
 
 import json
 import math
+import shlex
 import subprocess
 import sys
 import warnings
@@ -291,7 +292,8 @@ def test_graph_refuses_what_it_must_not_overwrite_and_changes_nothing(capsys, tm
 
 def test_graph_says_where_it_went_and_makes_missing_folders(capsys, tmp_path):
     status, out, err = run(capsys, "grad", "x*x", "--at", "x=2", "--graph", str(tmp_path / "new" / "deeper" / "g"))
-    assert status == 0 and err == f"graph written to {tmp_path / 'new' / 'deeper' / 'g.svg'}\n"
+    assert status == 0 and err == (f"graph written to {tmp_path / 'new' / 'deeper' / 'g.svg'} (--graph had no "
+                                   "suffix, so SVG was added; end the name in .svg, .png or .pdf to choose)\n")
     assert (tmp_path / "new" / "deeper" / "g.svg").stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
@@ -300,3 +302,62 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --- constants, a forgotten command, where the graph went -------------------------------------------
+
+@pytest.mark.parametrize("expr, at, expected", [
+    ("pi*x", "x=1", "value  3.141592653589793\nd/dx   3.141592653589793\n"),
+    ("e**x", "x=1", "value  2.718281828459045\nd/dx   2.718281828459045\n"),
+    ("x**e", "x=0", "value  0.0\nd/dx   0.0\n"),  # a constant exponent: no log(0) for the exponent's gradient
+    ("sin(pi/2) + e*x", "x=2", "value  6.43656365691809\nd/dx   2.718281828459045\n"),
+])
+def test_pi_and_e_are_constants_without_a_gradient_row(capsys, expr, at, expected):
+    assert run(capsys, "grad", expr, "--at", at) == (0, expected, "")
+
+
+def test_a_variable_named_pi_or_e_wins_with_a_one_line_note(capsys):
+    status, out, err = run(capsys, "grad", "pi*x", "--at", "x=1,pi=2")
+    assert (status, out) == (0, "value  2.0\nd/dx   2.0\nd/dpi  1.0\n")
+    assert err == "note: pi is the variable given with --at (2.0), not the constant 3.141592653589793\n"
+    status, out, err = run(capsys, "grad", "e*pi", "--at", "e=3")
+    assert (status, out) == (0, "value  9.42477796076938\nd/de   3.141592653589793\n")
+    assert err == "note: e is the variable given with --at (3.0), not the constant 2.718281828459045\n"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["x*y", "--at", "x=1,y=2"],
+     "error: the command is missing: write grad EXPR, as in chainrule grad 'x*y' --at x=1,y=2\n"),
+    (["--at", "x=1", "x"], "error: the command is missing: write grad EXPR, as in chainrule grad --at x=1 x\n"),
+    (["-x", "--at", "x=1"], "error: the command is missing: write grad EXPR, as in chainrule grad -x --at x=1\n"),
+    (["grd", "x", "--at", "x=1"], "error: unknown command 'grd': did you mean grad? write grad EXPR, as in "
+                                  "chainrule grad \"x*y + sin(x)\" --at x=1,y=2\n"),
+    ([], "error: no command given: write grad EXPR, as in chainrule grad \"x*y + sin(x)\" --at x=1,y=2\n"),
+])
+def test_leaving_out_grad_says_to_write_it(capsys, argv, expected):
+    assert run(capsys, *argv) == (1, "", expected)
+
+
+def test_the_suggested_command_runs(capsys):
+    _, _, err = run(capsys, "x*y", "--at", "x=1,y=2")
+    suggested = err.split("as in chainrule ")[1].strip()
+    assert run(capsys, *shlex.split(suggested)) == (0, "value  2.0\nd/dx   2.0\nd/dy   1.0\n", "")
+
+
+def test_graph_without_a_suffix_names_the_absolute_path_and_why(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "grad", "x*x", "--at", "x=2", "--graph", "g")
+    assert status == 0 and out == "value  4.0\nd/dx   4.0\n"
+    assert err == (f"graph written to {tmp_path / 'g.svg'} (--graph had no suffix, so SVG was added; "
+                   "end the name in .svg, .png or .pdf to choose)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.svg"]
+    status, _, err = run(capsys, "grad", "x*x", "--at", "x=2", "--graph", "pics/g.png")
+    assert status == 0 and err == f"graph written to {tmp_path / 'pics' / 'g.png'}\n"
+    assert (tmp_path / "pics" / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_python_dash_m_autograd_cli_runs_the_command_line():
+    argv = [sys.executable, "-m", "autograd.cli", "grad", "pi*x", "--at", "x=2"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    expected = (0, "value  6.283185307179586\nd/dx   3.141592653589793\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == expected

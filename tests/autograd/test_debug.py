@@ -60,8 +60,29 @@ def test_trace_of_a_tensor_graph_records_contributions_without_scalar_locals():
     w = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
     out = (w * 3.0).sum()
     trace = trace_backward(out, show=False)
-    assert len(trace) == 3
+    assert len(trace) == 2 and len(trace.steps) == 3  # two ops ran a backward; the leaf w is recorded too
     mul_step = trace.steps[1]
     assert mul_step["op"] == "*" and mul_step["local"] is None
     np.testing.assert_array_equal(mul_step["contributions"][0], [[3.0, 3.0]])
     assert "array(1, 2)" in trace.table()
+
+
+def test_table_numbers_only_ops_and_lists_leaves_with_their_final_gradient():
+    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
+    f = (x + y) * z
+    f.label = "f"
+    rows = [line.split() for line in trace_backward(f, show=False).table().splitlines()[1:]]
+    assert [row[:3] for row in rows] == [["1", "f", "*"], ["2", "-", "+"],  # z arrives at step 1, not "step 5"
+                                         ["-", "x", "leaf"], ["-", "y", "leaf"], ["-", "z", "leaf"]]
+    assert rows[-1][3] == "3"
+
+
+def test_table_names_module_parameters_as_the_picture_does():
+    from nn.scalar import MLP
+
+    model = MLP(2, [2, 1])
+    out = model([Value(1.0, label="x0"), Value(-1.0, label="x1")])
+    out = out[0] if isinstance(out, list) else out
+    table = trace_backward((out - 1.0) ** 2, show=False).table()
+    assert "layers.1.neurons.0.b" in table and "layers.0.neurons.1.w.0" in table
+    assert "#" not in table

@@ -6,7 +6,7 @@ import pytest
 
 import nn
 import nn.functional as F
-from autograd import Tensor, Value
+from autograd import Tensor, Value, no_grad
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -190,16 +190,139 @@ def test_missing_gradients_and_a_missing_step_are_reported():
     assert any("opt.step()" in n for n in diag.warnings)
 
 
-def test_plot_has_one_axes_per_panel():
+def test_plot_has_one_axes_per_panel_a_title_and_every_guide_line():
     model = relu_net()
     full = train_step(model)[0].report().plot()
     assert [ax.get_title() for ax in full.axes] == ["gradient norm", "update / data", "activations",
                                                     "activation gradients"]
     assert full.axes[0].get_yscale() == "log" and len(full.axes[0].patches) == 4
-    bare = nn.diagnostics(model).plot()
-    assert [ax.get_title() for ax in bare.axes] == ["gradient norm"]
+    assert full.get_suptitle() == "training diagnostics: 4 parameters, 3 watched modules"
+    guides = {line.get_ydata()[0]: line.get_label() for line in full.axes[1].get_lines()}
+    assert guides == {1e-2: "1e-2 (warns above)", 1e-3: "1e-3 (typical)", 1e-4: "1e-4 (warns below)"}
+    low, high = full.axes[1].get_ylim()
+    assert low <= 1e-4 and high >= 1e-2  # every guide is inside the axes, not only 1e-3
+    bare = nn.diagnostics(model).plot(title="before training")
+    assert [ax.get_title() for ax in bare.axes] == ["gradient norm"] and bare.get_suptitle() == "before training"
     plt.close(full)
     plt.close(bare)
+
+
+def deep_net(activation, depth=4, width=6):
+    """Linear layers of `width` with `activation` between them, in float64, seeded."""
+    layers, rng = [], np.random.default_rng(7)
+    for k in range(depth):
+        layers += [nn.Linear(3 if k == 0 else width, width, dtype=np.float64, rng=rng), activation()]
+    return nn.Sequential(*layers, nn.Linear(width, 2, dtype=np.float64, rng=rng))
+
+
+def manual_steps(model, steps, lr):
+    """Plain SGD by hand: per step the loss's gradient of every weight, and the weights after the step."""
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    grads, after = [], []
+    for step in range(steps):
+        x, y = X[step::2][:8], Y[step::2][:8]
+        loss = F.mse_loss(model(Tensor(x)), Tensor(y))
+        for p in model.parameters():
+            p.grad = None
+        loss.backward()
+        grads.append([p.grad.numpy().copy() for p in weights])
+        with no_grad():
+            for p in model.parameters():
+                p.data -= lr * p.grad
+        after.append([p.numpy().copy() for p in weights])
+    return grads, after
+
+
+def test_gradient_flow_records_each_weights_gradient_norm_and_update_ratio_exactly():
+    lr, steps = 0.3, 4
+    model, twin = deep_net(nn.Sigmoid), deep_net(nn.Sigmoid)
+    grads, after = manual_steps(twin, steps, lr)  # the same steps, by hand, on an identical twin
+    opt = nn.optim.SGD(model.parameters(), lr=lr)
+    with nn.diagnose.gradient_flow(model, opt) as flow:
+        for step in range(steps):
+            x, y = X[step::2][:8], Y[step::2][:8]
+            opt.zero_grad()
+            F.mse_loss(model(Tensor(x)), Tensor(y)).backward()
+            opt.step()  # recorded: the wrapper calls flow.record() after the real step
+    assert flow.names == ["0.weight", "2.weight", "4.weight", "6.weight", "8.weight"] and flow.steps == steps
+    for k, name in enumerate(flow.names):
+        expected_grad = [norm(g[k]) for g in grads]
+        expected_ratio = [norm(lr * g[k]) / norm(w[k]) for g, w in zip(grads, after)]
+        np.testing.assert_allclose(flow.grad_norms[name], expected_grad, rtol=1e-12)
+        np.testing.assert_allclose(flow.update_ratios[name], expected_ratio, rtol=1e-9)
+    # sigmoid' <= 1/4 at every layer: the first layer's gradient is the smallest, the last layer's the largest
+    first, last = flow.grad_norms["0.weight"], flow.grad_norms["8.weight"]
+    assert (first < last / 10).all()
+    assert "step" not in vars(opt)  # the optimizer is its old self after the with block
+    opt.step()
+    assert flow.steps == steps
+
+
+def test_gradient_flow_follows_nn_fit_and_record_by_hand():
+    model = deep_net(nn.ReLU, depth=2)
+    opt = nn.optim.SGD(model.parameters(), lr=0.05)
+    loader = nn.data.DataLoader(X, Y, batch_size=4, shuffle=False)
+    with nn.diagnose.gradient_flow(model, opt, names=["2.weight"]) as flow:
+        nn.fit(model, F.mse_loss, opt, loader, epochs=2, metrics={}, progress=False)
+    assert flow.names == ["2.weight"] and flow.steps == 2 * len(loader)
+    assert np.isfinite(flow.grad_norms["2.weight"]).all() and (flow.update_ratios["2.weight"] > 0).all()
+
+    by_hand = nn.diagnose.gradient_flow(model)  # no optimizer: record() after each step
+    before = model[2].weight.numpy().copy()
+    opt.zero_grad()
+    F.mse_loss(model(Tensor(X)), Tensor(Y)).backward()
+    grad = model[2].weight.grad.numpy().copy()
+    opt.step()
+    by_hand.record()
+    assert by_hand.grad_norms["2.weight"] == pytest.approx([norm(grad)], rel=1e-12)
+    new = model[2].weight.numpy()
+    assert by_hand.update_ratios["2.weight"] == pytest.approx([norm(new - before) / norm(new)], rel=1e-12)
+
+
+def test_plot_gradient_flow_draws_the_recorded_numbers_side_by_side():
+    flows = {}
+    for name, activation in (("sigmoid", nn.Sigmoid), ("relu", nn.ReLU)):
+        model = deep_net(activation, depth=3)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        with nn.diagnose.gradient_flow(model, opt) as flows[name]:
+            for _ in range(3):
+                opt.zero_grad()
+                F.mse_loss(model(Tensor(X)), Tensor(Y)).backward()
+                opt.step()
+    fig = nn.diagnose.plot_gradient_flow(flows)
+    sig_grad, relu_grad, sig_update, relu_update = fig.axes  # row by row: gradient norms, then updates
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["sigmoid", "relu"] and len(fig.axes) == 4
+    assert fig.get_suptitle() == "gradient flow per layer over training"
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    for ax, flow, field in ((sig_grad, flows["sigmoid"], "grad_norms"), (relu_grad, flows["relu"], "grad_norms"),
+                            (sig_update, flows["sigmoid"], "update_ratios"),
+                            (relu_update, flows["relu"], "update_ratios")):
+        lines = [line for line in ax.get_lines() if len(line.get_xdata()) == flow.steps]  # not the guides
+        assert len(lines) == len(flow.names) == 4
+        for line, name in zip(lines, flow.names):
+            np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+            np.testing.assert_array_equal(line.get_ydata(), getattr(flow, field)[name])
+    assert [line.get_label() for line in sig_grad.get_lines()] == flows["sigmoid"].names
+    assert [t.get_text() for t in relu_grad.get_legend().get_texts()] == flows["relu"].names
+    assert {line.get_ydata()[0] for line in relu_update.get_lines()} >= {1e-4, 1e-3, 1e-2}
+    plt.close(fig)
+    single = flows["relu"].plot(title="relu")
+    assert [ax.get_title() for ax in single.axes[:1]] == ["relu"] and len(single.axes) == 2
+    plt.close(single)
+
+
+def test_gradient_flow_bad_input():
+    model = deep_net(nn.ReLU, depth=1)
+    with pytest.raises(TypeError, match="gradient_flow: model must be an nn.Module"):
+        nn.diagnose.gradient_flow([model])
+    with pytest.raises(ValueError, match=r"no parameter \['9.weight'\]"):
+        nn.diagnose.gradient_flow(model, names=["9.weight"])
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    with nn.diagnose.gradient_flow(model, opt):
+        with pytest.raises(ValueError, match="already being recorded"):
+            nn.diagnose.gradient_flow(model, opt)
+    with pytest.raises(TypeError, match="runs must be GradientFlow objects"):
+        nn.diagnose.plot_gradient_flow({"a": [1.0]})
 
 
 def test_bad_input_raises_clear_errors():

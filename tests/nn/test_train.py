@@ -1,6 +1,8 @@
 """nn.train: networks that really learn (scalar moons, digits MLP and CNN), and fit/predict's contract."""
 
 import gc
+import io
+import sys
 
 import numpy as np
 import pytest
@@ -374,17 +376,26 @@ def test_progress_false_prints_nothing(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_progress_bar_goes_to_stderr(capsys):
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so fit draws its bars."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_goes_to_stderr_in_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", Terminal())
     model, optimizer, loader, val = setup()
     history = nn.fit(model, F.cross_entropy, optimizer, loader, epochs=3, val=val)
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "epochs" in err and "3/3" in err
+    err = sys.stderr.getvalue()
+    assert capsys.readouterr().out == ""
+    assert "epochs" in err and "3/3" in err and "\r" in err
     assert f"val_loss={history.val_loss[-1]:.4g}" in err
     assert "epoch 1" not in err  # 8 batches an epoch: no batch bar
+    monkeypatch.setattr(sys, "stderr", Terminal())
     model, optimizer, loader, _ = setup(batch_size=4)  # 30 batches an epoch get their own bar
     nn.fit(model, F.cross_entropy, optimizer, loader, epochs=1)
-    assert "epoch 1" in capsys.readouterr().err
+    assert "epoch 1: " in sys.stderr.getvalue()
 
 
 # --- bad arguments ---------------------------------------------------------------------------------

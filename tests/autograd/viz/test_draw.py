@@ -127,7 +127,7 @@ def test_ten_thousand_node_graph_builds_without_recursion():
     y = x
     for _ in range(5_000):  # each step adds the constant and the product: a 10,001-node chain
         y = y * 1.0001
-    source = draw_graph(y).source
+    source = draw_graph(y, max_nodes=None).source  # everything, as asked: no summary
     assert len(records(source)) == 10_001
     assert len(op_nodes(source)) == 5_000
     assert "10001 nodes, 5000 ops, depth 5000" in source
@@ -228,9 +228,11 @@ def test_create_graph_grads_are_shown_as_numbers():
     assert r"{ t\n(2,) float32 | data [1, 2] | grad [2, 4] }" in draw_graph(u).source
 
 
-def test_rankdir_top_to_bottom_drops_the_record_braces():
-    source = draw_graph(Value(1.0, label="a") + 1, rankdir="TB").source
-    assert "rankdir=TB" in source and 'label="a | data 1 | grad 0"' in source
+def test_records_stack_their_fields_top_to_bottom_and_sit_side_by_side_left_to_right():
+    # Braces flip a record's fields across the rank direction: stacked (narrow) in TB, a row in LR.
+    for rankdir in ("TB", "LR"):
+        source = draw_graph(Value(1.0, label="a") + 1, rankdir=rankdir).source
+        assert f"rankdir={rankdir}" in source and 'label="{ a | data 1 | grad 0 }"' in source
 
 
 def test_several_roots_and_bad_input():

@@ -152,7 +152,7 @@ def test_scalar_mlp_collapses_into_neuron_boxes():
     out = mlp([Value(1.0, label="x0"), Value(-2.0, label="x1")])
     out.backward()
     source = draw_graph(out, collapse="module").source
-    boxes = re.findall(r'^\t+m\d+ \[label="\(([\w.]+)\) Neuron\((\d), ', source, flags=re.MULTILINE)
+    boxes = re.findall(r'^\t+m\d+ \[label="(?:\{ )?\(([\w.]+)\) Neuron\((\d), ', source, flags=re.MULTILINE)
     assert sorted(boxes) == sorted([(f"layers.{i}.neurons.{j}", n) for i, n in ((0, "2"), (1, "4"))
                                     for j in range(4)] + [("neurons.0", "4")])
     assert 'label="MLP\\nout' in source and "(layers.2) Layer(4, 1, activation=" in source

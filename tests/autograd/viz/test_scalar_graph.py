@@ -47,7 +47,9 @@ def test_the_scalar_graph_can_be_drawn_with_its_chain_rule_labels():
     result = explode(lambda a, b: (a * b).sum(), np.array([2.0, 3.0]), np.array([-1.0, 4.0]))
     source = draw_graph(result.root, show_local=True, trace=result.trace).source
     assert "local b[0] = -1" in source and "local a[1] = 3" in source
-    assert len(result.trace) == len(topological_order([result.root]))
+    order = topological_order([result.root])
+    assert len(result.trace) == sum(1 for node in order if node.parents) == 3  # two products and their sum
+    assert len(result.trace.steps) == len(order)  # the leaves are recorded too
 
 
 @pytest.mark.parametrize("fn", [
@@ -101,3 +103,27 @@ def test_value_array_wraps_an_object_array_of_values():
     total = (1 - values).sum().item()
     assert isinstance(total, Value) and total.data == 1.5  # 0 + 3 - 2 + 0.5
     assert "ValueArray(shape=(2, 2)" in repr(values)
+
+
+def test_exploded_shows_as_its_picture_in_jupyter_with_a_short_repr():
+    result = explode(lambda a, b: (a @ b).sum(), np.eye(2), np.ones((2, 2)))
+    assert repr(result) == ("<Exploded out = 4: inputs (2, 2), (2, 2) as 23 scalar nodes; gradients agree with "
+                            "the Tensor ops>")
+    bundle = result._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and "A[0,0]" not in bundle["image/svg+xml"]
+    assert "a[0,0]" in bundle["image/svg+xml"] and result._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_exploded_leaves_are_drawn_in_input_order():
+    a = Tensor([[1.0, 2.0], [3.0, 4.0]], label="A")
+    b = Tensor([[0.5, -1.0], [2.0, 0.25]], label="B")
+    for result in (explode(lambda a, b: (a @ b).sum(), a, b), explode(lambda a, b: (a * b).sum(), a, b)):
+        placed = {}  # leaf label -> (y, x) of its centre in the laid-out picture
+        for line in result.graph.pipe(format="plain", encoding="utf-8").splitlines():
+            found = re.match(r'node \S+ ([\d.]+) ([\d.]+) \S+ \S+ "\{ ([\w\[\],]+) \|', line)
+            if found and "[" in found[3]:
+                placed[found[3]] = (float(found[2]), float(found[1]))
+        inputs = [v.label for array in result.values for v in array.flat]
+        assert sorted(placed) == sorted(inputs)
+        assert len({y for y, _ in placed.values()}) == 1  # one row
+        assert sorted(placed, key=lambda label: placed[label][1]) == inputs  # left to right in input order
