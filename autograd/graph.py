@@ -182,6 +182,17 @@ def topological_order(roots) -> list:
     return order
 
 
+KEEP_BYTES = 1 << 16  # a plain Tensor backward leaves gradients up to this size on the nodes it passed
+
+
+def carried_grad(node):
+    """The gradient the last plain backward carried to ``node`` (an array), or None: kept on interior
+    Tensor nodes up to KEEP_BYTES so a picture drawn after ``backward()`` shows it, as it shows every
+    Value's. Not ``.grad``: nothing accumulates, and the next backward through the node replaces it."""
+    g = getattr(node, "_g", None)  # a slot no backward has set yet
+    return g if g.__class__ is np.ndarray else None
+
+
 def _lift_node(node):
     return node
 
@@ -229,10 +240,11 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
             g = node._g
             if g is None:
                 continue
-            node._g = None
+            parents = node.parents
+            if not parents or g.__class__ is not np.ndarray or g.nbytes > KEEP_BYTES:
+                node._g = None  # else it stays for pictures (carried_grad), and no closure writes into it
             if node._hooks is not None:
                 g = _run_hooks(node, g)
-            parents = node.parents
             if wanted is None:
                 if not parents or node.retains_grad:
                     node._accumulate(g)

@@ -309,8 +309,8 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def save(model: Module, path) -> None:
-    """Write the model's state dict to ``path`` as NumPy .npz, atomically.
+def save(model: Module, path) -> str:
+    """Write the model's state dict to ``path`` as NumPy .npz, atomically; returns the absolute path written.
 
     The file at ``path`` is either the previous one or the complete new one, never half a file (a
     temporary ``.{name}.tmp-*`` next to it is written, fsynced and renamed over it, then the folder is
@@ -354,6 +354,7 @@ def save(model: Module, path) -> None:
             pass
         raise
     _fsync_directory(directory)
+    return target
 
 
 def load(model: Module, path) -> Module:

@@ -25,10 +25,13 @@ def test_readme_examples_run_in_order_and_show_what_they_claim(tmp_path, monkeyp
             exec(compile(block, str(README), "exec"), namespace)
     ns = namespace
     assert ns["q"].data == 3.0 and ns["f"].data == -12.0
-    assert printed.getvalue().splitlines()[0] == "-12.0 -4.0 -4.0 3.0"
+    lines = printed.getvalue().splitlines()
+    assert lines[0].endswith("out/backprop.html (2 backward steps)") and lines[1] == "-2.0 2.0"  # Your first hour
+    assert (tmp_path / "out" / "backprop.html").read_text().count('class="cr-frame"') == 3  # 2 steps + start
+    start = lines.index("-12.0 -4.0 -4.0 3.0")  # the Quick start
     np.testing.assert_allclose(ns["h"].data, [4.5, 1.2], rtol=1e-6)
     assert (tmp_path / "out" / "f.svg").stat().st_size > 1000
-    accuracy = float(printed.getvalue().splitlines()[3])
+    accuracy = float(lines[start + 3])
     assert accuracy >= 0.95, accuracy
     assert len(ns["frames"]) == len(ns["trace"]) + 1
     assert ns["d2y"].data == pytest.approx(-2 * np.tanh(0.5) * (1 - np.tanh(0.5) ** 2), rel=1e-12)

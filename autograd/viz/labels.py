@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphviz
 import numpy as np
 
-from ..graph import Node
+from ..graph import Node, carried_grad
 from .modules import ModuleCalls
 
 __all__ = ["quantity_text", "record_label", "box_label", "cluster", "plain_label"]
@@ -66,7 +66,9 @@ def record_label(node: Node, small: int, grad: str | None = None, extra=(), name
         head.append(_record_text(_shape_text(node._data)))
     fields = [r"\n".join(head)] if head else []  # no empty cell for unlabelled scalars
     fields.append("data " + _record_text(quantity_text(node._data, small)))
-    fields.append(_record_text(grad if grad is not None else "grad " + quantity_text(node._grad, small)))
+    if grad is None:
+        grad = "grad " + quantity_text(node._grad if node._grad is not None else carried_grad(node), small)
+    fields.append(_record_text(grad))
     fields += [_record_text(text) for text in extra]
     # A record lays its fields out across the rank direction; braces flip them: left to right they read
     # side by side, top to bottom they stack, so a top-to-bottom picture stays narrow.

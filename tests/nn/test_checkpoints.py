@@ -230,7 +230,7 @@ def test_save_writes_through_a_symlink_to_its_target(tmp_path):
 def test_save_creates_parents_and_keeps_the_exact_path_for_any_suffix(tmp_path):
     for name in ["deep/er/model.npz", "model.pt", "model", "model.ckpt.bak"]:
         path = tmp_path / name
-        nn.save(Small(), path)
+        assert nn.save(Small(), path) == str(path.resolve())  # says where it wrote
         assert path.is_file(), name
         assert not Path(str(path) + ".npz").exists() or name.endswith(".npz")
         assert_unchanged(nn.load(Small(seed=5), path), snapshot(Small()))

@@ -308,3 +308,44 @@ def test_failed_write_removes_its_temporary(tmp_path, monkeypatch):
         draw_graph(Value(1.0) + 1, filename=target)
     assert target.read_text() == "old picture"
     assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+def test_a_tensor_graph_shows_every_nodes_gradient_after_backward():
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), label="x")
+    w = Tensor(np.array([[1.0, -1.0], [0.5, 2.0]]), requires_grad=True, label="W")
+    h = (x @ w).tanh()
+    h.label = "h"
+    loss = h.sum()
+    loss.label = "loss"
+    assert "grad [[1, 1], [1, 1]]" not in draw_graph(loss).source  # nothing carried yet
+    loss.backward()
+    source = draw_graph(loss, rankdir="LR").source
+    product = np.array([[1.0, 2.0], [3.0, 4.0]]) @ np.array([[1.0, -1.0], [0.5, 2.0]])
+    expected = 1 - np.tanh(product) ** 2  # d loss / d (x @ W)
+    assert "{ h\\n(2, 2) float64 | data [[0.964, 0.9951], [0.9999, 0.9999]] | grad [[1, 1], [1, 1]] }" in source
+    assert f"grad [[{expected[0, 0]:.4g}, {expected[0, 1]:.4g}]," in source
+    assert "{ loss\\nscalar float64 | data 3.959 | grad 1 }" in source
+    assert h.grad is None  # shown, not accumulated: .grad stays torch's
+
+
+def test_big_gradients_are_not_kept_and_create_graph_keeps_no_tensor():
+    import gc
+    import weakref
+
+    from autograd.graph import KEEP_BYTES, carried_grad
+    x = Tensor(np.ones(KEEP_BYTES // 8 + 1), requires_grad=True)
+    y = x * 2.0
+    (y * y).sum().backward()
+    assert carried_grad(y) is None and x.grad is not None
+    a = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    b = a.tanh()
+    (b * b).sum().backward(create_graph=True)
+    assert carried_grad(b) is None  # a gradient that is a graph node would tie the graph in a cycle
+    ref = weakref.ref(b)
+    gc.disable()
+    try:
+        del b
+        a.grad = None
+        assert ref() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
