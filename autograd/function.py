@@ -85,7 +85,7 @@ class Function:
                 raise NotImplementedError(f"{cls.__name__}.apply: a Value op takes at most two Value inputs, "
                                           f"got {len(nodes)}; use Tensors")
             data = float(out.data if isinstance(out, Value) else out)
-            return _value_result(data, tuple(nodes), Op(cls.__name__, vjp))
+            return _value_result(data, Op(cls.__name__, vjp), *nodes) if nodes else Value(data)
         data = out._data if isinstance(out, Tensor) else np.asarray(out)
         return _tensor_result(data, tuple(nodes), vjp, Op(cls.__name__, vjp))
 

@@ -235,6 +235,8 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     inspect = trace is not None or anomaly is not None
     saved, _mode.grad_enabled = _mode.grad_enabled, create_graph  # as set_grad_enabled, without its object
     _mode.update()
+    quiet = np.errstate(all="ignore")  # inf and nan flow through a backward silently, as in torch
+    quiet.__enter__()
     try:
         for node in reversed(order):
             g = node._g
@@ -280,6 +282,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 parent._g = contribution if previous is None else previous + contribution
             grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)
     finally:
+        quiet.__exit__(None, None, None)
         _mode.grad_enabled = saved
         _mode.update()
     return found
@@ -326,6 +329,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     outputs = (outputs,) if single_output else tuple(outputs)
     single_input = isinstance(inputs, Node)
     inputs = (inputs,) if single_input else tuple(inputs)
+    for i, node in enumerate(inputs):
+        if not isinstance(node, Node):
+            raise TypeError(f"grad: input {i} must be a Tensor or Value, got {type(node).__name__}")
+        if not node.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad; create it with requires_grad=True "
+                               "(or call .requires_grad_() on it) before computing the outputs")
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):

@@ -175,6 +175,9 @@ class Tensor(Node):
             self._grad = None
             return
         array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"assigned grad expected to be a Tensor, an array of numbers or None, "
+                            f"got {type(value).__name__}")
         if array.shape != self._data.shape:
             raise ValueError(f"assigned grad has shape {array.shape}, but the tensor has shape {self.shape}: "
                              "a gradient must have its tensor's shape")
@@ -295,6 +298,8 @@ class Tensor(Node):
 
     def retain_grad(self) -> "Tensor":
         """Keep this interior node's gradient in ``.grad`` after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
         self.retains_grad = True
         return self
 
@@ -302,6 +307,8 @@ class Tensor(Node):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a function hook(grad), got {type(hook).__name__}")
         if self._hooks is None:
             self._hooks = {}
         key = max(self._hooks, default=-1) + 1
@@ -341,6 +348,9 @@ class Tensor(Node):
                 if create_graph:
                     return gradient
                 gradient = gradient._data
+            if np.asarray(gradient).dtype.kind not in "biuf":
+                raise TypeError(f"backward: gradient must be a Tensor or an array of numbers, "
+                                f"got {type(gradient).__name__}")
             seed = np.array(gradient, dtype=self.dtype)
             if seed.shape != self.shape:
                 raise ValueError(f"backward: gradient has shape {seed.shape} but the output has shape {self.shape}")
@@ -348,7 +358,11 @@ class Tensor(Node):
 
     def _fit_grad(self, g):
         if g.shape != self._data.shape:
-            g = sum_to_shape(g, self._data.shape)
+            reduced = sum_to_shape(g, self._data.shape) if g.ndim >= self._data.ndim else g
+            if reduced.shape != self._data.shape:  # a hook's result, or an op's bug: never broadcast it into .grad
+                raise RuntimeError(f"backward: got a gradient of shape {g.shape} for a tensor of shape "
+                                   f"{self.shape}; a hook must return a gradient of its tensor's shape")
+            g = reduced
         if g.dtype != self._data.dtype:
             g = g.astype(self._data.dtype)
         return g

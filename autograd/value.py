@@ -25,16 +25,16 @@ _new = object.__new__
 _INF = math.inf
 
 
-def _result(data: float, parents: tuple, op: Op) -> "Value":
-    """A new Value; it records its parents and op (its record: name and derivatives) only while grad mode is on."""
+def _result(data: float, op: Op, a: "Value", b: "Value | None" = None) -> "Value":
+    """A new Value made by ``op`` from ``a`` (and ``b``); it records them only while grad mode is on."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     record = _mode.record
     if record:  # one assignment per slot: a tuple-unpacking assignment costs this hot path 15%
-        out._a = parents[0]
-        out._b = parents[1] if len(parents) == 2 else None
+        out._a = a
+        out._b = b
         out._vjp = op.backward
         out.op = op
         if record is not True:
@@ -45,6 +45,12 @@ def _result(data: float, parents: tuple, op: Op) -> "Value":
         out._vjp = None
         out.op = ""
     return out
+
+
+def _alpha(op: str, alpha) -> float:
+    if not isinstance(alpha, numbers.Real):
+        raise TypeError(f"{op}: alpha must be a real number, got {type(alpha).__name__}: {alpha!r}")
+    return alpha
 
 
 def _value(x) -> "Value":
@@ -247,26 +253,26 @@ class Value(Node):
         """a + b; the gradient is distributed unchanged to both inputs."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data + other.data, (self, other), _ADD)
+        return _result(self.data + other.data, _ADD, self, other)
 
     def __sub__(self, other) -> "Value":
         """a - b; d/da = 1, d/db = -1."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data - other.data, (self, other), _SUB)
+        return _result(self.data - other.data, _SUB, self, other)
 
     def __mul__(self, other) -> "Value":
         """a * b; the inputs swap: d/da = b, d/db = a."""
         if not isinstance(other, Value):
             other = Value(other)
-        return _result(self.data * other.data, (self, other), _MUL)
+        return _result(self.data * other.data, _MUL, self, other)
 
     def __truediv__(self, other) -> "Value":
         """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
         other = _value(other)
         if other.data == 0:
             raise ZeroDivisionError(f"div: division by zero ({self.data!r} / {other.data!r})")
-        return _result(self.data / other.data, (self, other), _DIV)
+        return _result(self.data / other.data, _DIV, self, other)
 
     def __pow__(self, other) -> "Value":
         """a ** b for a number or Value b; d/da = b a**(b-1), d/db = a**b log(a)."""
@@ -279,12 +285,12 @@ class Value(Node):
             raise ValueError(f"pow: negative base {a!r} with non-integer exponent {b!r} is undefined")
         data = _float_pow(a, b)
         if isinstance(other, Value):
-            return _result(data, (self, other), _POW)
-        return _result(data, (self,), _power(b))
+            return _result(data, _POW, self, other)
+        return _result(data, _power(b), self)
 
     def __neg__(self) -> "Value":
         """-a; d/da = -1."""
-        return _result(-self.data, (self,), _NEG)
+        return _result(-self.data, _NEG, self)
 
     def __radd__(self, other) -> "Value":
         return Value(other) + self
@@ -304,68 +310,69 @@ class Value(Node):
     # --- functions ----------------------------------------------------------------------
     def exp(self) -> "Value":
         """e**x; d/dx = e**x."""
-        return _result(_exp(self.data), (self,), _EXP)
+        return _result(_exp(self.data), _EXP, self)
 
     def log(self) -> "Value":
         """Natural log; d/dx = 1/x. Defined for x > 0."""
         if self.data <= 0:
             raise ValueError(f"log: {self.data!r} is outside its domain x > 0")
-        return _result(math.log(self.data), (self,), _LOG)
+        return _result(math.log(self.data), _LOG, self)
 
     def sqrt(self) -> "Value":
         """Square root; d/dx = 1 / (2 sqrt(x)), inf at 0. Defined for x >= 0."""
         if self.data < 0:
             raise ValueError(f"sqrt: {self.data!r} is outside its domain x >= 0")
-        return _result(math.sqrt(self.data), (self,), _SQRT)
+        return _result(math.sqrt(self.data), _SQRT, self)
 
     def tanh(self) -> "Value":
         """tanh(x); d/dx = 1 - tanh(x)**2."""
-        return _result(math.tanh(self.data), (self,), _TANH)
+        return _result(math.tanh(self.data), _TANH, self)
 
     def sigmoid(self) -> "Value":
         """1 / (1 + e**-x), computed without overflow; d/dx = s (1 - s)."""
         x = self.data
         s = 1.0 / (1.0 + _exp(-x)) if x >= 0 else _exp(x) / (1.0 + _exp(x))
-        return _result(s, (self,), _SIGMOID)
+        return _result(s, _SIGMOID, self)
 
     def relu(self) -> "Value":
         """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
         x = self.data
-        return _result(x if x > 0 else 0.0, (self,), _RELU)
+        return _result(x if x > 0 else 0.0, _RELU, self)
 
     def leaky_relu(self, alpha: float = 0.01) -> "Value":
         """x for x > 0, alpha x otherwise; d/dx = 1 or alpha."""
         x = self.data
-        return _result(x if x > 0 else alpha * x, (self,), _leaky_relu(alpha))
+        return _result(x if x > 0 else alpha * x, _leaky_relu(_alpha("leaky_relu", alpha)), self)
 
     def elu(self, alpha: float = 1.0) -> "Value":
         """x for x > 0, alpha (e**x - 1) otherwise; d/dx = 1 or out + alpha."""
+        alpha = _alpha("elu", alpha)
         x = self.data
-        return _result(x if x > 0 else alpha * math.expm1(x), (self,), _elu(alpha))
+        return _result(x if x > 0 else alpha * math.expm1(x), _elu(alpha), self)
 
     def abs(self) -> "Value":
         """|x|; d/dx = sign(x), 0 at 0 (as PyTorch)."""
-        return _result(abs(self.data), (self,), _ABS)
+        return _result(abs(self.data), _ABS, self)
 
     __abs__ = abs
 
     def sin(self) -> "Value":
         """sin(x); d/dx = cos(x)."""
-        return _result(math.sin(self.data), (self,), _SIN)
+        return _result(math.sin(self.data), _SIN, self)
 
     def cos(self) -> "Value":
         """cos(x); d/dx = -sin(x)."""
-        return _result(math.cos(self.data), (self,), _COS)
+        return _result(math.cos(self.data), _COS, self)
 
     def max(self, other) -> "Value":
         """The larger of two values; the gradient routes to it (split evenly on a tie, as torch.maximum)."""
         self, other = _value(self), _value(other)
-        return _result(max(self.data, other.data), (self, other), _MAX)
+        return _result(max(self.data, other.data), _MAX, self, other)
 
     def min(self, other) -> "Value":
         """The smaller of two values; the gradient routes to it (split evenly on a tie, as torch.minimum)."""
         self, other = _value(self), _value(other)
-        return _result(min(self.data, other.data), (self, other), _MIN)
+        return _result(min(self.data, other.data), _MIN, self, other)
 
 
 # --- the records of Value's ops: name, derivatives, the op on Values (to re-run a graph), SymPy form ---

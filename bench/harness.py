@@ -32,6 +32,8 @@ class Settings:
     chain_repeats: int = 3
     mlp_batches: tuple = (8, 128, 1024)
     cnn_batch: int = 64
+    makemore_batches: tuple = (32, 256)
+    moons_points: int = 100
     import_runs: int = 7
     memory_steps: int = 200
     memory_batch: int = 1024

@@ -319,9 +319,16 @@ def save(model: Module, path) -> str:
     permissions, an overwritten one keeps its own. Temporary files left by killed saves to the same
     path are removed.
     """
+    if not callable(getattr(model, "state_dict", None)):
+        raise TypeError(f"nn.save: expected a model (an nn.Module), got {type(model).__name__}")
     path = os.fspath(path)
+    if not path:
+        raise ValueError("nn.save: the file name is empty; give a path such as model.npz")
     state = model.state_dict()
     target = os.path.realpath(path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "nn.save: the path is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.npz')}", path)
     directory, name = os.path.split(target)
     os.makedirs(directory, exist_ok=True)
     _remove_stale_temps(directory, name)
@@ -337,6 +344,9 @@ def save(model: Module, path) -> str:
             break
         except FileExistsError:
             continue
+        except OSError as error:  # name the user's path, not the hidden temporary file
+            raise type(error)(error.errno, f"nn.save: cannot write a file in that folder ({error.strerror})",
+                              path) from None
     else:
         raise FileExistsError(f"nn.save: could not create a temporary file next to {path!r}")
     try:
@@ -347,11 +357,14 @@ def save(model: Module, path) -> str:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(error, OSError) and error.errno is not None:
+            raise type(error)(error.errno, f"nn.save: could not write the checkpoint ({error.strerror})",
+                              path) from error
         raise
     _fsync_directory(directory)
     return target
@@ -365,6 +378,8 @@ def load(model: Module, path) -> Module:
     objects, keys/shapes/dtypes that do not fit the model) raises a ValueError naming the path. Pickles
     are never loaded.
     """
+    if not callable(getattr(model, "load_state_dict", None)):
+        raise TypeError(f"nn.load: expected a model (an nn.Module) to load into, got {type(model).__name__}")
     path = os.fspath(path)
     shown = repr(path)
     try:

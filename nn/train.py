@@ -292,6 +292,9 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a nn.Module, got {type(model).__name__}")
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
+        raise TypeError(f"fit: optimizer must be an optimizer with step() and zero_grad() (e.g. "
+                        f"nn.optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
     loader = _check_loader("loader", loader)
     epochs = _check_count("epochs", epochs, 0)
     if early_stopping is not None:

@@ -3,6 +3,7 @@
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from bench import machine, report, workloads
@@ -11,7 +12,8 @@ from bench.engines import MissingEngine
 from bench.harness import Context, Settings
 
 TINY = Settings(repeats=2, warmup=1, sample_time=0, scalar_points=3, chain_depth=600, chain_repeats=1,
-                mlp_batches=(4,), cnn_batch=2, import_runs=1, memory_steps=4, memory_batch=8, matmul_size=32)
+                mlp_batches=(4,), cnn_batch=2, makemore_batches=(5,), moons_points=6, import_runs=1,
+                memory_steps=4, memory_batch=8, matmul_size=32)
 RESULT_KEYS = {"workload", "case", "engine", "status", "note", "seconds", "samples", "metrics", "ratios"}
 
 
@@ -25,7 +27,7 @@ def by_engine(results):
     return {r["engine"]: r for r in results}
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "makemore"])
 def test_training_workloads_agree_with_numpy(name):
     results, targets, _ = run(name, ["numpy", "chainrule", "torch"])
     rows = by_engine(results)
@@ -38,6 +40,58 @@ def test_training_workloads_agree_with_numpy(name):
     assert rows["torch"]["status"] in ("ok", "missing"), rows["torch"]["note"]
     assert chainrule["ratios"].keys() == ({"numpy", "torch"} if rows["torch"]["status"] == "ok" else {"numpy"})
     assert all(t["passed"] in (True, False, None) for t in targets)
+
+
+def test_makemore_engines_take_the_same_steps():
+    """Both engines run the lecture's lines from the same weights on the same minibatches: after five
+    steps their parameters agree with each other and with the hand-written NumPy step."""
+    pytest.importorskip("torch")
+    from bench.engines import chainrule, numpy_hand, pytorch
+    from bench.workloads.makemore import LR, makemore_data
+
+    params, X, Y, batches = makemore_data(7)
+    losses = {}
+    for name, module in (("numpy", numpy_hand), ("chainrule", chainrule), ("torch", pytorch)):
+        step = module.makemore_step(params, X, Y, batches, LR)
+        losses[name] = [step() for _ in range(5)]
+    assert len(set(losses["numpy"])) == 5  # five different minibatches, and the weights move
+    for name in ("chainrule", "torch"):
+        np.testing.assert_allclose(losses[name], losses["numpy"], rtol=2e-5)
+
+
+def test_moons_engines_agree_with_numpy():
+    results, targets, _ = run("moons")
+    rows = by_engine(results)
+    assert rows["chainrule"]["status"] == "ok", rows["chainrule"]["note"]
+    assert rows["micrograd"]["status"] in ("ok", "missing"), rows["micrograd"]["note"]
+    if rows["micrograd"]["status"] == "ok":
+        assert rows["chainrule"]["ratios"].keys() == {"micrograd"}
+        assert targets[0]["passed"] in (True, False)
+
+
+def test_moons_loop_is_micrograds_demo():
+    """Same lines on both Value classes: 20 iterations give the same losses, accuracies and weights as the
+    float64 NumPy loop, and the loop learns the moons (the data are two half circles, labels -1 and 1)."""
+    from autograd import Value
+    from bench.engines import lecture, numpy_hand
+    from bench.workloads.moons import make_moons, moons_data
+
+    X, y = make_moons(40, np.random.default_rng(1), noise=0.0)
+    assert X.shape == (40, 2) and sorted(set(y)) == [-1.0, 1.0] and (y == 1).sum() == 20
+    np.testing.assert_allclose(np.hypot(*(X[y < 0]).T), 1.0)  # the upper moon lies on the unit circle
+    weights, X, y = moons_data(30)
+    expected = numpy_hand.moons_reference(weights, X, y, 20)
+    classes = [Value]
+    try:
+        from micrograd.engine import Value as MicrogradValue
+        classes.append(MicrogradValue)
+    except ImportError:
+        pass
+    for value in classes:
+        step = lecture.moons_step(value, weights, X, y)
+        got = [step() for _ in range(20)]
+        np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert expected[-1][0] < expected[0][0] and expected[-1][1] > 0.8
 
 
 def test_a_wrong_engine_is_caught_and_not_timed():

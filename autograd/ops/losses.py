@@ -11,6 +11,13 @@ import numpy as np
 from ..tensor_class import Tensor, _result
 from .unary import _float_data
 
+
+def _flat_picks(shape: tuple, index: np.ndarray) -> np.ndarray:
+    """Where row n's class index[n] lies in a C-contiguous (N, C) array: n * C + index[n]. One flat take or
+    update through these is 2-3x faster than the same through the pair (arange(N), index)."""
+    return np.arange(shape[0]) * shape[1] + index
+
+
 def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
     """-mean (or -sum) of a[n, index[n]] for (N, C) log-probabilities and N class indices, as one op
     (torch's nll_loss); the gradient is -1/N (or -1) at each picked entry, 0 elsewhere.
@@ -39,11 +46,11 @@ def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tens
     ``log_softmax`` then ``nll_loss`` in one node, as the lecture's "dz = p - y": the softmax kept
     for the backward is the only array saved."""
     x = _float_data(a)
-    rows = np.arange(len(index))
+    flat = _flat_picks(x.shape, index)
     shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
     probs = np.exp(shifted)
     total = np.add.reduce(probs, axis=1, keepdims=True)
-    picked = np.add.reduce(shifted[rows, index]) - np.add.reduce(np.log(total[:, 0]))
+    picked = np.add.reduce(shifted.take(flat)) - np.add.reduce(np.log(total[:, 0]))
     scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
     data = np.multiply(picked, scale, dtype=x.dtype)
     probs /= total
@@ -51,11 +58,12 @@ def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tens
     def backward(g, out, x):
         if isinstance(g, Tensor):  # create_graph: the same formula, recorded
             picks = np.zeros(x.shape, x.dtype)
-            picks[rows, index] = 1
+            picks.ravel()[flat] = 1
             return ((x.softmax(axis=1) - picks) * (g * -scale),)
         weight = float(g) * -scale  # a Python float keeps the logits' dtype (and skips 0-d array arithmetic)
-        grad = np.multiply(probs, weight)
-        grad[rows, index] -= weight
+        grad = np.multiply(probs, weight, order="C")  # the one buffer written: (p - onehot) * weight
+        picks = grad.ravel()  # a view, as grad is C-contiguous (probs follows the logits' layout)
+        picks[flat] -= weight
         return (grad,)
 
     return _result(data, (a,), backward, "cross_entropy")

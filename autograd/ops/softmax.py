@@ -60,8 +60,9 @@ def log_softmax(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     data -= np.log(np.add.reduce(np.exp(data), axis=axis, keepdims=True))
 
     def backward(g, out, x):
-        if isinstance(g, Tensor):
+        if isinstance(out, Tensor):  # create_graph (the core lifts out); g can be a constant Tensor in a plain pass
             return (g - out.exp() * g.sum(axis=axis, keepdims=True),)
+        g = g._data if isinstance(g, Tensor) else g
         e = np.exp(out)
         e *= np.add.reduce(g, axis=axis, keepdims=True)
         return (np.subtract(g, e, out=e),)

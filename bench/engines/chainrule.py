@@ -1,18 +1,20 @@
 """chainrule: the scalar workloads on Value; the MLP and CNN as a user writes them, with
 nn.functional (linear, relu, conv2d, max_pool2d, cross_entropy) and nn.optim.SGD, as the PyTorch
-adapter uses torch.nn.functional. A function the engine lacks raises MissingOp and is reported.
+adapter uses torch.nn.functional; the lecture loops (makemore's step, micrograd's demo) as the
+lectures write them (bench.engines.lecture). A function the engine lacks raises MissingOp and is reported.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import autograd
 from autograd import Tensor, Value
 from autograd.graph import topological_order
 from nn import functional as F
 from nn.optim import SGD
 
-from . import require, scalar_net
+from . import lecture, require, scalar_net
 
 NN_FUNCTIONS = ("linear", "relu", "cross_entropy")
 
@@ -66,3 +68,14 @@ def cnn_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
         return F.linear(h.flatten(1), W, b)
 
     return _training_step(params, forward, x, y, lr)
+
+
+def makemore_step(params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float):
+    """makemore part 2's step as the lecture writes it (bench.engines.lecture), on autograd and nn.functional."""
+    require(F, "cross_entropy")
+    return lecture.makemore_step(autograd, F, params, X, Y, batches, lr)
+
+
+def moons_step(weights: list, X: np.ndarray, y: np.ndarray):
+    """One iteration of micrograd's demo loop (bench.engines.lecture) on chainrule's Value."""
+    return lecture.moons_step(Value, weights, X, y)

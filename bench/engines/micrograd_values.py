@@ -8,7 +8,7 @@ import math
 import numpy as np
 from micrograd.engine import Value
 
-from . import scalar_net
+from . import lecture, scalar_net
 
 
 def tanh(v: Value) -> Value:
@@ -38,3 +38,8 @@ def scalar_pass(weights: list, points: np.ndarray, targets: np.ndarray):
 
 def chain_pass(depth: int, x0: float):
     return scalar_net.chain_pass(Value, depth, x0)
+
+
+def moons_step(weights: list, X: np.ndarray, y: np.ndarray):
+    """One iteration of micrograd's demo loop (bench.engines.lecture) on micrograd's Value."""
+    return lecture.moons_step(Value, weights, X, y)

@@ -4,7 +4,7 @@ The same work as the engines (float32, one im2col copy and one product per convo
 graph: every gradient is written out, in place where an array is fresh. The CNN keeps activations
 channel-major, (C, N, H, W), as idiomatic NumPy im2col does; chainrule's conv2d lays its images out
 batch-innermost, (C, H, W, N), which makes its copies and pooling faster than this version's.
-It also gives the float64 reference for the scalar MLP.
+It also gives makemore part 2's step and the float64 references for the scalar MLP and micrograd's demo loop.
 """
 
 from __future__ import annotations
@@ -158,3 +158,61 @@ def scalar_reference(weights: list, points: np.ndarray, targets: np.ndarray) -> 
         grads.append(np.concatenate([(d.T @ acts[i]).ravel(), d.sum(0)]))
         d = d @ weights[i][0]
     return loss, np.concatenate(grads[::-1])
+
+
+def makemore_step(params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float):
+    """makemore part 2's step (embedding, tanh layer, cross entropy, SGD), every gradient written out."""
+    p = {k: v.copy() for k, v in params.items()}
+    count = [0]
+
+    def step() -> float:
+        ix = batches[count[0] % len(batches)]
+        count[0] += 1
+        context = X[ix]
+        n = len(ix)
+        emb = p["C"].take(context, axis=0).reshape(n, -1)
+        h = emb @ p["W1"]
+        h += p["b1"]
+        np.tanh(h, out=h)
+        logits = h @ p["W2"]
+        logits += p["b2"]
+        loss, dlogits = _cross_entropy(logits, Y[ix])
+        dpre = dlogits @ p["W2"].T
+        square = h * h
+        np.subtract(1, square, out=square)
+        dpre *= square  # tanh's derivative, 1 - h**2
+        demb = (dpre @ p["W1"].T).reshape(context.size, -1)
+        dim = demb.shape[1]
+        keys = (context.reshape(-1, 1) * dim + np.arange(dim)).ravel()
+        dC = np.bincount(keys, weights=demb.ravel(), minlength=p["C"].size).reshape(p["C"].shape)
+        grads = {"C": dC.astype(np.float32), "W1": emb.T @ dpre, "b1": dpre.sum(0),
+                 "W2": h.T @ dlogits, "b2": dlogits.sum(0)}
+        _sgd(p, grads, lr)
+        return loss
+
+    return step
+
+
+def moons_reference(weights: list, X: np.ndarray, y: np.ndarray, steps: int, alpha: float = 1e-4) -> list:
+    """Losses and accuracies of the first ``steps`` iterations of micrograd's demo loop, float64, by hand."""
+    Ws, bs = [W.copy() for W, _ in weights], [b.copy() for _, b in weights]
+    out = []
+    for k in range(steps):
+        acts, pre = [X], []
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            pre.append(acts[-1] @ W.T + b)
+            acts.append(np.maximum(pre[-1], 0) if i < len(Ws) - 1 else pre[-1])
+        scores = acts[-1][:, 0]
+        margins = 1 - y * scores
+        loss = np.maximum(margins, 0).mean() + alpha * sum((W * W).sum() + (b * b).sum() for W, b in zip(Ws, bs))
+        out.append((float(loss), float(np.mean((y > 0) == (scores > 0)))))
+        d = ((margins > 0) * -y / len(y))[:, None]
+        lr = 1.0 - 0.9 * k / 100
+        for i in reversed(range(len(Ws))):
+            if i < len(Ws) - 1:
+                d = d * (pre[i] > 0)
+            dW, db = d.T @ acts[i] + 2 * alpha * Ws[i], d.sum(0) + 2 * alpha * bs[i]
+            d = d @ Ws[i]
+            Ws[i] -= lr * dW
+            bs[i] -= lr * db
+    return out

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import lecture
+
 
 def set_threads(n: int) -> int:
     torch.set_num_threads(n)
@@ -42,3 +44,8 @@ def cnn_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
         return F.linear(h.flatten(1), W, b)
 
     return _training_step(params, forward, x, y, lr)
+
+
+def makemore_step(params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float):
+    """makemore part 2's step as the lecture writes it (bench.engines.lecture), on torch."""
+    return lecture.makemore_step(torch, F, params, X, Y, batches, lr)

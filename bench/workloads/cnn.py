@@ -32,7 +32,7 @@ def run(ctx):
     n = ctx.settings.cnn_batch
     params, x, y = cnn_data(n)
     results = compare_steps(ctx, "cnn", f"batch {n}", "cnn_step", ctx.engines_for(ENGINES), ("numpy", "torch"),
-                            params, x, y, step_flops(n))
+                            (params, x, y), step_flops(n))
     size = ctx.settings.matmul_size
     ctx.notes["matmul_gflops"] = round(matmul_gflops(size), 1)
     ctx.notes["matmul_size"] = size

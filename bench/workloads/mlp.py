@@ -21,7 +21,7 @@ def run(ctx):
     for n in ctx.settings.mlp_batches:
         params, x, y = mlp_data(n)
         case = compare_steps(ctx, "mlp", f"batch {n}", "mlp_step", ctx.engines_for(ENGINES), ("numpy", "torch"),
-                             params, x, y, step_flops(n))
+                             (params, x, y), step_flops(n))
         results += case
         for baseline, limit in LIMITS.get(n, {}).items():
             targets.append(ratio_target(case, f"MLP step, batch {n}: chainrule <= {limit}x {baseline}",

@@ -31,10 +31,11 @@ def mlp_data(batch_size: int, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarr
 
 
 def compare_steps(ctx: Context, workload: str, case: str, builder: str, engines: list, baselines: tuple,
-                  params: dict, x: np.ndarray, y: np.ndarray, flops: float) -> list:
-    """Build every engine's training step, check two steps' losses against the hand-written NumPy
-    reference, then time the ones that agree together; GFLOP/s from ``flops`` per step."""
-    reference = getattr(numpy_hand, builder)(params, x, y, LR)
+                  data: tuple, flops: float, lr: float = LR) -> list:
+    """Build every engine's training step from ``data`` (params, inputs, labels, ...) and ``lr``, check
+    two steps' losses against the hand-written NumPy reference, then time the ones that agree
+    together; GFLOP/s from ``flops`` per step."""
+    reference = getattr(numpy_hand, builder)(*data, lr)
     expected = (reference(), reference())
 
     def check(losses):
@@ -48,7 +49,7 @@ def compare_steps(ctx: Context, workload: str, case: str, builder: str, engines:
     for name in engines:
         result = Result(workload, case, name)
         results.append(result)
-        step = build(ctx, result, builder, params, x, y, LR)
+        step = build(ctx, result, builder, *data, lr)
         if step is not None and run_checked(result, lambda step=step: (step(), step()), check):
             steps[name] = step
     ctx.progress(f"{workload} {case}: timing {', '.join(steps) or 'nothing'}")

@@ -249,7 +249,7 @@ def test_gradgradcheck_names_the_input_index_and_values_of_a_wrong_second_deriva
         gradgradcheck(lambda c, t: square_raw(t) * c, 3.0, x)
 
     def cube_wrong(a):  # d/da a**3 = 3a**2, written as 3 a * a.data: the second derivative comes out 3a, not 6a
-        return value_result(a.data ** 3, (a,), Op("cube", lambda g, out, v: (g * 3 * v * getattr(v, "data", v),)))
+        return value_result(a.data ** 3, Op("cube", lambda g, out, v: (g * 3 * v * getattr(v, "data", v),)), a)
 
     assert gradcheck(cube_wrong, Value(0.5))
     with pytest.raises(GradcheckError, match=r"gradgradcheck: input 0: analytic second derivative"):

@@ -197,7 +197,7 @@ def test_tensor_graph_shows_fitted_contributions_and_the_trace_table_prints_shap
 
 def bad_tanh(x: Value) -> Value:
     """tanh whose backward wrongly uses tanh(x) as its derivative instead of 1 - tanh(x)**2."""
-    return _result(math.tanh(x.data), (x,), Op("tanh", lambda g, out, a: (g * out,), Value.tanh))
+    return _result(math.tanh(x.data), Op("tanh", lambda g, out, a: (g * out,), Value.tanh), x)
 
 
 def test_check_flags_a_wrong_gradient_in_red_and_confirms_the_right_one():
@@ -226,7 +226,7 @@ def test_check_of_a_correct_graph_agrees_on_every_leaf_including_constants():
 
 def test_check_explains_what_it_cannot_replay():
     a = Value(1.0, label="a")
-    odd = _result(a.data * 3, (a,), Op("triple", lambda g, out, x: (g * 3,)))
+    odd = _result(a.data * 3, Op("triple", lambda g, out, x: (g * 3,)), a)
     odd.backward()
     with pytest.raises(ValueError, match="has no forward for op 'triple'.*check=<a function"):
         draw_graph(odd, check=True)
