@@ -159,7 +159,9 @@ class Value(Node):
 
     def __init__(self, data, label: str = ""):
         if type(data) is not float:
-            if isinstance(data, Value):
+            if type(data) is int:  # before the numbers.Real check, which is slow (1 + v, sum(values))
+                data = float(data)
+            elif isinstance(data, Value):
                 data = data.data
             elif isinstance(data, numbers.Real) or (isinstance(data, np.ndarray) and data.ndim == 0
                                                     and data.dtype.kind in "biuf"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor_class import Tensor, _result
+from .indexing import add_rows
 
 def _input_grads(g, x_hat, rstd, weight, axes: tuple):
     """dL/dx of the normalisation (arrays or Tensors alike)."""
@@ -57,18 +58,10 @@ def layer_norm(x: Tensor, axes: tuple, weight: Tensor | None, bias: Tensor | Non
     return _result(np.asarray(out, dtype=data.dtype), parents, backward, "layer_norm")
 
 
-def _row_sums(index: np.ndarray, values: np.ndarray, num_rows: int, dtype) -> np.ndarray:
-    """Zeros of (num_rows, dim) with each values[m] added into row index[m]: one bincount over flat keys."""
-    dim = values.shape[1]
-    keys = (index[:, None] * dim + np.arange(dim)).ravel()
-    sums = np.bincount(keys, weights=values.ravel(), minlength=num_rows * dim)
-    return sums.reshape(num_rows, dim).astype(dtype, copy=False)
-
-
 def _scatter_rows(g: Tensor, index: np.ndarray, num_rows: int, factor, kept) -> Tensor:
     """The weight gradient as a recorded op (create_graph); its gradient gathers rows back, as torch's."""
     rows = g._data.reshape(index.size, g.shape[-1])
-    data = _row_sums(index, rows if factor is None else rows * factor, num_rows, g.dtype)
+    data = add_rows(index, rows if factor is None else rows * factor, num_rows)
 
     def backward(h, out, x):
         picked = h[index]
@@ -88,6 +81,6 @@ def embedding(weight: Tensor, rows: np.ndarray, shape: tuple, factor=None, kept=
         if isinstance(g, Tensor):
             return (_scatter_rows(g, rows, num_rows, factor, kept),)
         values = g.reshape(rows.size, dim)
-        return (_row_sums(rows, values if factor is None else values * factor, num_rows, w.dtype),)
+        return (add_rows(rows, values if factor is None else values * factor, num_rows).astype(w.dtype, copy=False),)
 
     return _result(data, (weight,), backward, "embedding")

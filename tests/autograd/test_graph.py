@@ -199,3 +199,17 @@ def test_a_backward_through_inf_and_nan_raises_no_numpy_warning():
             warnings.simplefilter("error")  # torch is silent here; so is chainrule's backward
             y.backward()
         assert t.grad.shape == (6,)
+
+
+def test_the_scalar_sort_gives_the_generic_order():
+    from autograd.graph import _scalar_order
+    rng = np.random.default_rng(7)
+    leaves = [Value(float(v)) for v in rng.standard_normal(6)]
+    nodes = list(leaves)
+    for _ in range(60):  # a random DAG with fan-out, a + a edges and unary ops
+        i, j = rng.integers(len(nodes), size=2)
+        kind = rng.integers(3)
+        nodes.append(nodes[i] * nodes[j] if kind == 0 else nodes[i] + nodes[i] if kind == 1 else nodes[i].tanh())
+    roots = [nodes[-1], nodes[-7]]
+    assert _scalar_order(roots) == topological_order(roots)
+    assert len(_scalar_order(roots)) == len(set(_scalar_order(roots)))
