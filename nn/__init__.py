@@ -6,14 +6,15 @@ from autograd.debug import register_internal
 
 from . import data, init, metrics, optim
 from . import functional
-from .diagnose import (
-    Diagnostics, GradientFlow, Snapshot, Watch, diagnostics, gradient_flow, plot_gradient_flow, snapshot, watch,
-)
+from .diagnose import Diagnostics, Snapshot, Watch, diagnostics, snapshot, watch
+from .gradient_flow import GradientFlow, gradient_flow, plot_gradient_flow
 from .layers import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
-from .module import Module, Sequential, load, save
+from .checkpoint import load, save
+from .module import Module, Sequential
 from .scalar import MLP, Layer, Neuron, Perceptron
-from .train import History, fit, predict
+from .history import History
+from .train import fit, predict
 
 __all__ = ["Module", "Sequential", "save", "load", "Neuron", "Layer", "MLP", "Perceptron",
            "fit", "predict", "History", "data", "init", "metrics", "optim",

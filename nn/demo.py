@@ -17,7 +17,7 @@ import nn
 import nn.functional as F
 from autograd import Value, draw_graph
 
-from .train import write_figure
+from .history import write_figure
 
 
 def sigmoid_neuron() -> tuple[Value, dict[str, Value]]:

@@ -1,12 +1,7 @@
-"""Module: parameters found by walking attributes, train/eval, state dicts, atomic save/load."""
+"""Module: parameters found by walking attributes, train/eval, state dicts (checkpoint.py saves them)."""
 
 from __future__ import annotations
 
-import errno
-import os
-import re
-import secrets
-import stat
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -14,7 +9,7 @@ import numpy as np
 
 from autograd import Node, Tensor, Value
 
-__all__ = ["Module", "Sequential", "HookHandle", "save", "load"]
+__all__ = ["Module", "Sequential", "HookHandle"]
 
 
 class Module:
@@ -256,161 +251,3 @@ class Sequential(Module):
 
     def __len__(self) -> int:
         return len(self.layers)
-
-
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip (empty state dict)
-_NOT_A_CHECKPOINT = "not a chainrule checkpoint (.npz written by nn.save)"
-
-
-def _temp_pattern(name: str) -> "re.Pattern[str]":
-    """Temporary files of a save to ``name``: ``.{name}.tmp-{pid}-{random}`` in the same folder."""
-    return re.compile(rf"\.{re.escape(name)}\.tmp-(\d+)-[A-Za-z0-9_]+")
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. PermissionError: the process exists
-        return True
-    return True
-
-
-def _remove_stale_temps(directory: str, name: str) -> None:
-    """Delete temporary files left by killed saves to the same target (their process is gone)."""
-    pattern = _temp_pattern(name)
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return
-    for entry in entries:
-        match = pattern.fullmatch(entry)
-        if match and not _process_alive(int(match.group(1))):
-            try:
-                os.unlink(os.path.join(directory, entry))
-            except OSError:
-                pass
-
-
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # platforms (Windows) where a directory cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError as error:
-        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-
-
-def save(model: Module, path) -> str:
-    """Write the model's state dict to ``path`` as NumPy .npz, atomically; returns the absolute path written.
-
-    The file at ``path`` is either the previous one or the complete new one, never half a file (a
-    temporary ``.{name}.tmp-*`` next to it is written, fsynced and renamed over it, then the folder is
-    fsynced). ``path`` is used exactly as given (no ".npz" is appended); a symlink is followed and its
-    target replaced; missing parent folders are created. A new file gets the usual ``0o666 & ~umask``
-    permissions, an overwritten one keeps its own. Temporary files left by killed saves to the same
-    path are removed.
-    """
-    if not callable(getattr(model, "state_dict", None)):
-        raise TypeError(f"nn.save: expected a model (an nn.Module), got {type(model).__name__}")
-    path = os.fspath(path)
-    if not path:
-        raise ValueError("nn.save: the file name is empty; give a path such as model.npz")
-    state = model.state_dict()
-    target = os.path.realpath(path)
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, "nn.save: the path is a folder; give a file name such as "
-                                f"{os.path.join(path, 'model.npz')}", path)
-    directory, name = os.path.split(target)
-    os.makedirs(directory, exist_ok=True)
-    _remove_stale_temps(directory, name)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(8)}")
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the kernel applies the umask, as for open(path, "wb")
-            break
-        except FileExistsError:
-            continue
-        except OSError as error:  # name the user's path, not the hidden temporary file
-            raise type(error)(error.errno, f"nn.save: cannot write a file in that folder ({error.strerror})",
-                              path) from None
-    else:
-        raise FileExistsError(f"nn.save: could not create a temporary file next to {path!r}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if mode is not None:
-                os.chmod(tmp, mode)
-            np.savez(f, **state)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(error, OSError) and error.errno is not None:
-            raise type(error)(error.errno, f"nn.save: could not write the checkpoint ({error.strerror})",
-                              path) from error
-        raise
-    _fsync_directory(directory)
-    return target
-
-
-def load(model: Module, path) -> Module:
-    """Load a checkpoint written by ``save`` into ``model``; returns ``model``.
-
-    All or nothing: the file is read and every key, shape and dtype checked before anything is copied.
-    A missing file raises FileNotFoundError; anything else wrong (not an .npz, truncated, pickled
-    objects, keys/shapes/dtypes that do not fit the model) raises a ValueError naming the path. Pickles
-    are never loaded.
-    """
-    if not callable(getattr(model, "load_state_dict", None)):
-        raise TypeError(f"nn.load: expected a model (an nn.Module) to load into, got {type(model).__name__}")
-    path = os.fspath(path)
-    shown = repr(path)
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "nn.load: no such checkpoint", path) from None
-    with f:
-        if f.read(4) not in _ZIP_MAGICS:
-            raise ValueError(f"nn.load: {shown} is {_NOT_A_CHECKPOINT}: it is not a zip archive")
-        f.seek(0)
-        try:
-            with np.load(f, allow_pickle=False) as archive:
-                if not isinstance(archive, np.lib.npyio.NpzFile):
-                    raise ValueError("not an .npz archive")
-                state = {}
-                for key in archive.files:
-                    try:
-                        value = archive[key]
-                    except ValueError as error:
-                        if "allow_pickle" not in str(error):
-                            raise
-                        raise ValueError(f"member {key!r} holds pickled Python objects, which nn.load never "
-                                         "loads") from None
-                    if not isinstance(value, np.ndarray):
-                        raise ValueError(f"member {key!r} is not a NumPy array")
-                    state[key] = value
-        except Exception as error:
-            raise ValueError(f"nn.load: {shown} is {_NOT_A_CHECKPOINT}, or it is damaged: "
-                             f"{type(error).__name__}: {error}") from error
-    try:
-        model.load_state_dict(state)
-    except ValueError as error:
-        raise ValueError(f"nn.load: checkpoint {shown} does not fit the model: {error}") from error
-    return model

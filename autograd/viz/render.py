@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import secrets
 import signal
 import subprocess
 import sys
 
 import graphviz
+
+from ..files import write_atomically
 
 __all__ = ["GraphvizNotFoundError", "Digraph", "write_rendered", "PICTURE_INCHES", "narrower_rankdir"]
 
@@ -146,33 +147,12 @@ def _output_path(filename: str | os.PathLike, format: str) -> tuple[str, str]:
     return path, fmt
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    """Write to a fresh temporary name in the same folder (made if missing), then rename: never a partial
-    file, and an error names the user's path, not the temporary one."""
-    directory, base = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
-    try:
-        os.makedirs(directory, exist_ok=True)
-        with open(temporary, "xb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        message = f"could not write {path!r}: {error.strerror or error}"
-        raise (type(error)(error.errno, message) if error.errno else type(error)(message)) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 def write_rendered(graph: graphviz.Digraph, filename, format: str, keep_source: bool) -> None:
     """Render in memory with ``dot`` and write the picture (and, if asked, the DOT source)."""
     path, fmt = _output_path(filename, format)
     graph.format = fmt
     data = graph.pipe(format=fmt)  # raises GraphvizNotFoundError before any file is touched
-    _write_atomically(path, data)
+    write_atomically(path, data, "draw_graph")
     graph.written = path  # where the picture went, for callers that say so
     if keep_source:
-        _write_atomically(os.path.splitext(path)[0] + ".gv", graph.source.encode("utf-8"))
+        write_atomically(os.path.splitext(path)[0] + ".gv", graph.source.encode("utf-8"), "draw_graph")

@@ -19,7 +19,7 @@ from ..graph import Node, _mode, grad, topological_order
 from .draw import draw_graph
 from .flow import PATTERNS, Arrivals
 from .labels import quantity_text
-from .render import _write_atomically
+from ..files import write_atomically
 
 __all__ = ["backward_frames", "record_backward", "step_captions", "step_through", "export_html", "StepThrough"]
 
@@ -183,7 +183,7 @@ class StepThrough:
     def save(self, path: str | os.PathLike, title: str = "Backpropagation, step by step") -> str:
         """Write ``page()`` to ``path`` (.html or .htm) as ``export_html`` does; return the path written."""
         path = _html_path(path)
-        _write_atomically(path, self.page(title).encode("utf-8"))  # its errors name the path as given
+        write_atomically(path, self.page(title).encode("utf-8"), "export_html")  # its errors name the path as given
         written = os.path.abspath(path)
         print(f"export_html: wrote {written} ({len(self.svgs) - 1} backward steps)")
         return written

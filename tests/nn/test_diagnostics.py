@@ -238,7 +238,7 @@ def test_gradient_flow_records_each_weights_gradient_norm_and_update_ratio_exact
     model, twin = deep_net(nn.Sigmoid), deep_net(nn.Sigmoid)
     grads, after = manual_steps(twin, steps, lr)  # the same steps, by hand, on an identical twin
     opt = nn.optim.SGD(model.parameters(), lr=lr)
-    with nn.diagnose.gradient_flow(model, opt) as flow:
+    with nn.gradient_flow(model, opt) as flow:
         for step in range(steps):
             x, y = X[step::2][:8], Y[step::2][:8]
             opt.zero_grad()
@@ -262,12 +262,12 @@ def test_gradient_flow_follows_nn_fit_and_record_by_hand():
     model = deep_net(nn.ReLU, depth=2)
     opt = nn.optim.SGD(model.parameters(), lr=0.05)
     loader = nn.data.DataLoader(X, Y, batch_size=4, shuffle=False)
-    with nn.diagnose.gradient_flow(model, opt, names=["2.weight"]) as flow:
+    with nn.gradient_flow(model, opt, names=["2.weight"]) as flow:
         nn.fit(model, F.mse_loss, opt, loader, epochs=2, metrics={}, progress=False)
     assert flow.names == ["2.weight"] and flow.steps == 2 * len(loader)
     assert np.isfinite(flow.grad_norms["2.weight"]).all() and (flow.update_ratios["2.weight"] > 0).all()
 
-    by_hand = nn.diagnose.gradient_flow(model)  # no optimizer: record() after each step
+    by_hand = nn.gradient_flow(model)  # no optimizer: record() after each step
     before = model[2].weight.numpy().copy()
     opt.zero_grad()
     F.mse_loss(model(Tensor(X)), Tensor(Y)).backward()
@@ -284,12 +284,12 @@ def test_plot_gradient_flow_draws_the_recorded_numbers_side_by_side():
     for name, activation in (("sigmoid", nn.Sigmoid), ("relu", nn.ReLU)):
         model = deep_net(activation, depth=3)
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
-        with nn.diagnose.gradient_flow(model, opt) as flows[name]:
+        with nn.gradient_flow(model, opt) as flows[name]:
             for _ in range(3):
                 opt.zero_grad()
                 F.mse_loss(model(Tensor(X)), Tensor(Y)).backward()
                 opt.step()
-    fig = nn.diagnose.plot_gradient_flow(flows)
+    fig = nn.plot_gradient_flow(flows)
     sig_grad, relu_grad, sig_update, relu_update = fig.axes  # row by row: gradient norms, then updates
     assert [ax.get_title() for ax in fig.axes[:2]] == ["sigmoid", "relu"] and len(fig.axes) == 4
     assert fig.get_suptitle() == "gradient flow per layer over training"
@@ -314,15 +314,15 @@ def test_plot_gradient_flow_draws_the_recorded_numbers_side_by_side():
 def test_gradient_flow_bad_input():
     model = deep_net(nn.ReLU, depth=1)
     with pytest.raises(TypeError, match="gradient_flow: model must be an nn.Module"):
-        nn.diagnose.gradient_flow([model])
+        nn.gradient_flow([model])
     with pytest.raises(ValueError, match=r"no parameter \['9.weight'\]"):
-        nn.diagnose.gradient_flow(model, names=["9.weight"])
+        nn.gradient_flow(model, names=["9.weight"])
     opt = nn.optim.SGD(model.parameters(), lr=0.1)
-    with nn.diagnose.gradient_flow(model, opt):
+    with nn.gradient_flow(model, opt):
         with pytest.raises(ValueError, match="already being recorded"):
-            nn.diagnose.gradient_flow(model, opt)
+            nn.gradient_flow(model, opt)
     with pytest.raises(TypeError, match="runs must be GradientFlow objects"):
-        nn.diagnose.plot_gradient_flow({"a": [1.0]})
+        nn.plot_gradient_flow({"a": [1.0]})
 
 
 def test_bad_input_raises_clear_errors():

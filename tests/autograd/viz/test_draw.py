@@ -349,3 +349,21 @@ def test_big_gradients_are_not_kept_and_create_graph_keeps_no_tensor():
         assert ref() is None  # freed by reference counting alone
     finally:
         gc.enable()
+
+
+def test_every_writer_shares_one_atomic_write_that_keeps_an_existing_files_mode(tmp_path):
+    import os
+    import stat
+
+    from autograd.files import write_atomically
+    target = tmp_path / "picture.svg"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    x = Value(2.0, label="x")
+    draw_graph(x * x, filename=target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640 and target.read_text().startswith("<?xml")
+    link = tmp_path / "link.bin"
+    link.symlink_to(tmp_path / "real.bin")
+    assert write_atomically(link, lambda f: f.write(b"abc"), "test") == str(tmp_path / "real.bin")
+    assert link.is_symlink() and (tmp_path / "real.bin").read_bytes() == b"abc"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.bin", "picture.svg", "real.bin"]
