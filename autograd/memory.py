@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["out", "empty", "zeros", "reshape", "release"]
+__all__ = ["out", "out_like", "broadcast_out", "empty", "empty_like", "zeros", "reshape", "release"]
 
 # Below this, malloc's own recycling wins: glibc keeps freed blocks of this size (its mmap threshold rises
 # to the largest block a process frees), hands back the one freed last, still in cache, and costs no
@@ -101,11 +101,6 @@ def release() -> None:
         _release_idle()
 
 
-def pooled(nbytes: int) -> bool:
-    """True if an array of ``nbytes`` is worth a reused block (the one threshold every op asks)."""
-    return nbytes >= MIN_BYTES
-
-
 def out(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray | None:
     """Where a result of ``shape`` goes (``out=`` of a ufunc or matmul): a reused block laid out as
     ``like`` if it is big, else None, so NumPy allocates it from malloc's free lists."""
@@ -113,6 +108,33 @@ def out(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray | Non
     if math.prod(shape) * itemsize < MIN_BYTES:
         return None
     return empty(shape, dtype, like)
+
+
+def out_like(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray | None:
+    """``out`` for a result of a's shape, laid out as a, of a's dtype or ``dtype`` (an np.dtype): a reused
+    block if big, else None; the cheapest test, for the hot elementwise ops."""
+    dtype = a.dtype if dtype is None else dtype
+    if a.size * dtype.itemsize < MIN_BYTES:
+        return None
+    return empty(a.shape, dtype, a)
+
+
+def empty_like(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
+    """An uninitialised array of a's shape, laid out as a, of a's dtype or ``dtype`` (an np.dtype): a reused
+    block if big, else NumPy's."""
+    dtype = a.dtype if dtype is None else dtype
+    if a.size * dtype.itemsize < MIN_BYTES:
+        return np.empty_like(a, dtype)
+    return empty(a.shape, dtype, a)
+
+
+def broadcast_out(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """``out`` for an elementwise result of x and y of one float dtype (NumPy's broadcasting), laid out
+    as the operand of the result's shape; None (malloc) for a small one, decided before any shape work."""
+    if max(x.nbytes, y.nbytes) < MIN_BYTES:  # the result is at least as big as either operand
+        return None
+    shape = x.shape if x.shape == y.shape else np.broadcast_shapes(x.shape, y.shape)
+    return empty(shape, x.dtype, x if x.shape == shape else y if y.shape == shape else None)
 
 
 def empty(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray:
@@ -137,8 +159,9 @@ def zeros(shape: tuple, dtype, like: np.ndarray | None = None) -> np.ndarray:
 
 
 def reshape(x: np.ndarray, shape: tuple) -> np.ndarray:
-    """``x.reshape(shape)``; when that has to copy, the copy goes to a reused block."""
-    if x.flags.c_contiguous or x.nbytes < MIN_BYTES:
+    """``x.reshape(shape)``; when that has to copy a big array, the copy goes to a reused block (a Tensor
+    under create_graph reshapes as it does, recorded)."""
+    if x.__class__ is not np.ndarray or x.flags.c_contiguous or x.nbytes < MIN_BYTES:
         return x.reshape(shape)
     try:
         return np.reshape(x, shape, copy=False)

@@ -1,4 +1,4 @@
-"""What every op's backward closure may use: raw, expand, owned, gate.
+"""What every op's backward closure may use: raw, expand, owned, fused, primitive, gate, threshold_backward.
 
 Every op computes its forward result with NumPy and returns ``_result(data, parents, backward, op)``
 where ``backward(g, out, *inputs)`` returns one gradient per input, in the output's (broadcast)
@@ -59,26 +59,73 @@ def owned(g) -> bool:
             and (g.base is None or memory.sole_view(g)) and _mode.trace is None and _mode.anomaly is None)
 
 
-def gate(g, weights, x=None, out=None, select: bool = True):
+def fused(kernel, formula):
+    """One derivative ``(g, out, x)``, two forms of one formula: ``formula`` on Tensors (create_graph: recorded)
+    and ``kernel(g, out, x, into)`` on arrays, computed into one buffer, ``into`` being g when ``owned``.
+    The core must call it directly: ``owned`` counts the references of exactly that call."""
+    def derivative(g, out, x):
+        if isinstance(g, Tensor) or not out.ndim:  # 0-d: NumPy's results are scalars, which take no out=
+            return formula(g, out, x)
+        into = g if owned(g) else None  # asked before the call: its pushed arguments would hold g
+        return kernel(g, out, x, into)
+
+    return derivative
+
+
+def primitive(name: str, kernel, adjoint=None):
+    """``kernel(g, *args, into=None)``, linear in g, as an op of its own (as torch's threshold_backward): the
+    kernel on arrays; on a Tensor g (create_graph) the kernel on its data, recorded as ``name``, with g's
+    derivative ``adjoint`` (None: the op itself, as a mask is its own adjoint) and zeros for the Tensors
+    in ``args``, which it only reads (as torch's threshold_backward: a second derivative through a kink is 0)."""
+    def op(g, *args, **params):
+        if not isinstance(g, Tensor):
+            return kernel(g, *args, **params)
+        params.pop("into", None)  # a recorded result is a new array
+        data_args = tuple(map(raw, args))
+        read = tuple(a for a in args if isinstance(a, Tensor))
+
+        def backward(h, out, *parents):
+            dg = (adjoint or op)(h, *data_args, **params)
+            return (dg, *map(_zeros_like, read))
+
+        return _result(kernel(g._data, *data_args, **params), (g, *read), backward, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = kernel.__doc__
+    return op
+
+
+def _gate(g, weights, x=None, into=None, select: bool = True):
     """g * weights where a weight is nonzero and exactly 0 elsewhere: a select, so an inf in ``g`` where
     the weight is 0 gives 0 (as torch's relu, clamp, maximum), not inf * 0 = nan. ``weights`` is a bool
-    mask or 0/share/1; ``select=False`` multiplies plainly, for ops where torch does (abs, leaky_relu).
-
-    Under create_graph (``g`` a Tensor) it is an op of its own, torch's ``threshold_backward``: its
-    gradient is gate again, and ``x`` (the input the weights came from) gets a zero gradient, so a
-    second derivative through relu, abs or max is zeros, as in torch, rather than "not used"."""
-    if isinstance(g, Tensor):
-        weights = raw(weights)
-        parents = (g,) if not isinstance(x, Tensor) else (g, x)
-        return _result(gate(g._data, weights, select=select), parents, lambda h, out, *_: (
-            gate(h, weights, select=select), *([_zeros_like(x)] if len(parents) == 2 else [])), "gate")
+    mask or 0/share/1, ``x`` the input they came from (read only); ``select=False`` multiplies plainly,
+    for ops where torch does (abs, leaky_relu). Its own adjoint."""
     if finite(g):  # the usual case: no inf or nan in g, so a product is a select
-        return np.multiply(g, weights, out=out)
+        return np.multiply(g, weights, out=into)
     with np.errstate(invalid="ignore"):  # inf * 0: nan, which the select turns into 0
-        result = np.multiply(g, weights, out=out)
+        result = np.asarray(np.multiply(g, weights, out=into))  # 0-d: an array, for copyto
     if select:
         np.copyto(result, 0, where=np.broadcast_to(weights == 0, result.shape))
     return result
+
+
+gate = primitive("gate", _gate)
+
+_BITS = {size: np.dtype(f"i{size}") for size in (2, 4, 8)}  # an integer type of each float width
+
+
+def _threshold(g, x, into=None):
+    """g where x > 0 and exactly 0 elsewhere (an inf in g where x <= 0 gives 0): relu's gradient. One
+    select with no check of g: g's bits ANDed with words of all ones or all zeros."""
+    bits = _BITS.get(g.dtype.itemsize) if g.dtype.kind == "f" and g.shape == x.shape and x.ndim else None
+    if bits is None:  # a dtype or shape the bit trick does not fit (0-d: NumPy gives scalars, not arrays)
+        return _gate(g, np.greater(x, 0), into=into)
+    words = np.greater(x, 0, out=memory.empty_like(x, bits))  # 1 or 0
+    np.negative(words, out=words)  # -1 (every bit set) or 0
+    return np.bitwise_and(g.view(bits), words, out=words if into is None else into.view(bits)).view(g.dtype)
+
+
+threshold_backward = primitive("threshold_backward", _threshold)
 
 
 def finite(g: np.ndarray) -> bool:

@@ -29,12 +29,9 @@ def _binary(op: str, forward, a, b):
     result goes to a reused buffer, laid out as the operand of its shape."""
     x, y = a._data, b._data
     try:
-        if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f" or \
-                not memory.pooled(max(x.nbytes, y.nbytes)):  # the result is at least as big as either
+        if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f":
             return forward(x, y)
-        shape = x.shape if x.shape == y.shape else np.broadcast_shapes(x.shape, y.shape)
-        like = x if x.shape == shape else y if y.shape == shape else None
-        return forward(x, y, out=memory.empty(shape, x.dtype, like))
+        return forward(x, y, out=memory.broadcast_out(x, y))
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import memory
 from ..tensor_class import Tensor, _result
-from .closure import finite, gate, raw
+from .closure import finite, fused, gate, raw
 from .elementwise import maximum, minimum
 from .reduce import MaxResult, MinResult, _axis_index, _keepdims, _reduction
 from .shape import UNSET, resolve
@@ -66,16 +66,21 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
     except ValueError:
         raise ValueError(f"{op}: cannot reduce over an empty axis (shape {a.shape}, axes {axes})") from None
 
-    def backward(g, out, x):
-        if isinstance(g, Tensor) or slices is None:
-            winners = raw(x) == raw(out).reshape(kept)
-            if first:
-                return (gate(g.reshape(kept), _first(winners, axes).astype(raw(out).dtype), x),)
-            with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
-                share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
-            return (g.reshape(kept) * share,)  # torch's amax and max() multiply too: an inf there gives nan
+    def spread(g, out, x):
+        """g to the extremes, from masks of the whole input: on Tensors (create_graph) and where no views help."""
+        winners = raw(x) == raw(out).reshape(kept)
+        if first:
+            return gate(g.reshape(kept), _first(winners, axes).astype(raw(out).dtype), x)
+        with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
+            share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
+        return g.reshape(kept) * share  # torch's amax and max() multiply too: an inf there gives nan
+
+    def spread_by_views(g, out, x, into):
+        """The same on arrays, a view of the reduced axes at a time when that is faster (a pooling tile)."""
+        if slices is None:
+            return spread(g, out, x)
         best = out.reshape(dropped)
-        if first:  # a view at a time, in order: the first winner takes what is left of g
+        if first:  # in order: the first winner takes what is left of g
             grad = memory.empty(x.shape, x.dtype, x)
             left = memory.empty(dropped, x.dtype, best)
             np.copyto(left, g.reshape(dropped))
@@ -83,11 +88,11 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
             clean = finite(left)
             for k, s in enumerate(slices):
                 np.equal(x[s], best, out=won)
-                np.multiply(won, left, out=grad[s]) if clean else gate(left, won, out=grad[s])
+                np.multiply(won, left, out=grad[s]) if clean else gate(left, won, into=grad[s])
                 if k + 1 < len(slices):
                     left -= grad[s]  # exactly 0 where this view won (a masked copy is 20x slower)
-            return (grad,)
-        # the same a view at a time: each winner gets g over its number of tied winners
+            return grad
+        # each winner gets g over its number of tied winners
         winners = [np.equal(x[s], best, out=memory.empty(dropped, bool, best)) for s in slices]
         count = memory.empty(dropped, out.dtype, best)
         np.copyto(count, winners[0])
@@ -98,9 +103,9 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
             scale = np.true_divide(g.reshape(dropped), count, out=count)
             for s, won in zip(slices, winners):
                 np.multiply(won, scale, out=grad[s])
-        return (grad,)
+        return grad
 
-    return _result(data, (a,), backward, op)
+    return _result(data, (a,), (fused(spread_by_views, spread),), op)
 
 
 def _select(op: str, argfn, a: Tensor, axis, keepdims: bool) -> tuple:
@@ -113,16 +118,17 @@ def _select(op: str, argfn, a: Tensor, axis, keepdims: bool) -> tuple:
         raise ValueError(f"{op}: cannot reduce over an empty axis (shape {a.shape}, axis {axis})") from None
     shape, kept = x.shape, index.shape
 
-    def backward(g, out, x):
-        if isinstance(g, Tensor):  # create_graph: g times a one-hot mask of the winners, recorded
-            positions = np.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-            return (gate(g.reshape(kept), positions == index, x),)
+    def one_hot(g, out, x):  # g times a one-hot mask of the winners (recorded under create_graph)
+        positions = np.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        return gate(g.reshape(kept), positions == index, x)
+
+    def put(g, out, x, into):  # the same on arrays, without the mask
         grad = np.zeros(shape, g.dtype)
         np.put_along_axis(grad, index, g.reshape(kept), axis)
-        return (grad,)
+        return grad
 
     data = np.take_along_axis(x, index, axis)
-    values = _result(data if keepdims else data.squeeze(axis), (a,), backward, op)
+    values = _result(data if keepdims else data.squeeze(axis), (a,), (fused(put, one_hot),), op)
     index = index.astype(np.int64, copy=False)
     return values, Tensor(index if keepdims else index.squeeze(axis))
 

@@ -59,9 +59,7 @@ def _grad_right(g, x, y, reuse: bool = False):
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul; a big product of two float matrices goes to a reused buffer."""
     if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
-        into = memory.out((a.shape[0], b.shape[1]), a.dtype)
-        if into is not None:
-            return np.matmul(a, b, out=into)
+        return np.matmul(a, b, out=memory.out((a.shape[0], b.shape[1]), a.dtype))  # an array, as 2-D products are
     return np.asarray(a @ b)
 
 
@@ -133,7 +131,7 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
 
     def bias_grad(g, out, x, w, b):
         g = g if flat else g.reshape(-1, rows)
-        return g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0)
+        return g.sum(axis=0) if isinstance(g, Tensor) else np.add.reduce(g, axis=0)  # ndarray.sum costs more
 
     if bias is None:
         return _result(data, (x, weight), (input_grad, weight_grad), "linear")

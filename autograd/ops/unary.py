@@ -9,7 +9,7 @@ import numpy as np
 from .. import derivatives, memory
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _result
-from .closure import gate, owned, raw
+from .closure import fused, gate, raw, threshold_backward
 
 METHODS = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "tan", "log10", "log2", "exp2", "square",
@@ -117,9 +117,28 @@ def square(a: Tensor) -> Tensor:
     return _result(np.square(a._data), (a,), lambda g, out, x: (g * x * 2,), "square")
 
 
+def _tanh_backward(g, out, x, into):
+    """derivatives.TANH, g * (1 - out*out), on arrays: three passes into one buffer, or into g when owned."""
+    scale = np.multiply(out, out, out=memory.out_like(out))
+    np.subtract(1, scale, out=scale)
+    return np.multiply(g, scale, out=scale if into is None else into)
+
+
+_TANH = (fused(_tanh_backward, derivatives.TANH.each[0]),)
+
+
 def tanh(a: Tensor) -> Tensor:
     """tanh(x); d/dx = 1 - tanh(x)**2."""
-    return _result(np.tanh(_float_data(a)), (a,), derivatives.TANH.each, "tanh")
+    return _result(np.tanh(_float_data(a)), (a,), _TANH, "tanh")
+
+
+def _sigmoid_backward(g, out, x, into):
+    """derivatives.SIGMOID, g * out * (1 - out), on arrays in the formula's order: into g when owned."""
+    product = np.multiply(g, out, out=memory.out_like(out) if into is None else into)
+    return np.multiply(product, np.subtract(1, out, out=memory.out_like(out)), out=product)
+
+
+_SIGMOID = (fused(_sigmoid_backward, derivatives.SIGMOID.each[0]),)
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -127,23 +146,19 @@ def sigmoid(a: Tensor) -> Tensor:
     x = _float_data(a)
     e = np.exp(-np.abs(x))
     data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    return _result(data, (a,), derivatives.SIGMOID.each, "sigmoid")
+    return _result(data, (a,), _SIGMOID, "sigmoid")
+
+
+def _relu_backward(g, out, x):
+    """threshold_backward(g, x). Not into an owned g: its result is the mask's own buffer, one buffer either way."""
+    return (threshold_backward(g, x),)
 
 
 def relu(a: Tensor) -> Tensor:
-    """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch)."""
+    """max(0, x); the gradient passes where x > 0 (0 at x = 0, as PyTorch): torch's threshold_backward."""
     x = a._data
-    big = memory.pooled(x.nbytes)  # small arrays: malloc keeps them, NumPy's own allocation is faster
-    data = np.maximum(x, 0, out=memory.empty(x.shape, x.dtype, x)) if big and x.dtype.kind == "f" else \
-        np.maximum(x, 0)
-
-    def backward(g, out, x):
-        if not big or isinstance(g, Tensor):
-            return (gate(g, raw(x) > 0, x),)
-        into = g if owned(g) else memory.empty(g.shape, g.dtype, g)  # asked first: a pending call holds g
-        return (gate(g, np.greater(x, 0, out=memory.empty(x.shape, bool, x)), out=into),)
-
-    return _result(data, (a,), backward, "relu")
+    data = np.maximum(x, 0, out=memory.out_like(x)) if x.dtype.kind == "f" else np.maximum(x, 0)
+    return _result(data, (a,), _relu_backward, "relu")
 
 
 def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:

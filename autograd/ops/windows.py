@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import memory
 from ..tensor_class import Tensor, _result
+from .closure import primitive
 from .linalg import _product
 
 METHODS = ["unfold", "fold"]
@@ -69,7 +70,8 @@ def _pad(x: np.ndarray, ph: int, pw: int, padded: np.ndarray | None = None) -> n
     return padded
 
 
-def _unfold_array(x: np.ndarray, w: _Windows) -> np.ndarray:
+def _unfold_array(x: np.ndarray, w: _Windows, into=None) -> np.ndarray:
+    """The windows of x as a strided view (of a padded copy if ``w`` pads)."""
     (ph, pw), (dh, dw), (sh, sw) = w.padding, w.dilation, w.stride
     if ph or pw:
         x = _pad(x, ph, pw)
@@ -77,7 +79,8 @@ def _unfold_array(x: np.ndarray, w: _Windows) -> np.ndarray:
     return sliding_window_view(x, span, axis=(-2, -1))[..., ::sh, ::sw, ::dh, ::dw]
 
 
-def _fold_array(cols: np.ndarray, w: _Windows) -> np.ndarray:
+def _fold_array(cols: np.ndarray, w: _Windows, into=None) -> np.ndarray:
+    """Windows added back into the image they came from, unfold's adjoint."""
     (h, wd), (ph, pw), (dh, dw), (sh, sw), (oh, ow) = w.size, w.padding, w.dilation, w.stride, w.out
     image = memory.zeros(cols.shape[:-4] + (h + 2 * ph, wd + 2 * pw), cols.dtype, like=cols[..., 0, 0])
     for i in range(w.kernel[0]):  # a loop over kernel offsets; each adds one strided slice of all windows
@@ -86,23 +89,16 @@ def _fold_array(cols: np.ndarray, w: _Windows) -> np.ndarray:
     return image[..., ph:ph + h, pw:pw + wd] if ph or pw else image
 
 
-def _unfolded(x: Tensor, w: _Windows) -> Tensor:
-    def backward(g, out, v):
-        return (_folded(g, w) if isinstance(g, Tensor) else _fold_array(g, w),)
-    return _result(_unfold_array(x._data, w), (x,), backward, "unfold")
-
-
-def _folded(cols: Tensor, w: _Windows) -> Tensor:
-    def backward(g, out, v):
-        return (_unfolded(g, w) if isinstance(g, Tensor) else _unfold_array(g, w),)
-    return _result(_fold_array(cols._data, w), (cols,), backward, "fold")
+# Each is the other's adjoint, so each is the other's backward, on arrays or (create_graph) Tensors.
+_unfold = primitive("unfold", _unfold_array, adjoint=lambda h, w: _fold(h, w))
+_fold = primitive("fold", _fold_array, adjoint=_unfold)
 
 
 def unfold(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
     """The (..., out_h, out_w, kh, kw) windows of the zero-padded last two axes; the gradient is fold."""
     if x.ndim < 2:
         raise ValueError(f"unfold: needs a tensor of shape (..., H, W), got shape {x.shape}")
-    return _unfolded(x, _windows(x.shape[-2:], kernel_size, stride, padding, dilation))
+    return _unfold(x, _windows(x.shape[-2:], kernel_size, stride, padding, dilation))
 
 
 def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
@@ -111,7 +107,7 @@ def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1
     if cols.ndim < 4 or cols.shape[-4:] != w.out + w.kernel:
         raise ValueError(f"fold: expected windows of shape (..., {w.out[0]}, {w.out[1]}, {w.kernel[0]}, "
                          f"{w.kernel[1]}) for output size {w.size}, got shape {cols.shape}")
-    return _folded(cols, w)
+    return _fold(cols, w)
 
 
 # --- conv2d as one op -----------------------------------------------------------------------------------
@@ -160,27 +156,20 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
 
     def as_rows(g):
         """g (N, O, oh, ow) as (O, oh*ow*N) rows, the layout of the forward's product (free when g has it)."""
-        if isinstance(g, Tensor):
-            return g.permute(1, 2, 3, 0).reshape(out_channels, -1)
         return memory.reshape(g.transpose(1, 2, 3, 0), (out_channels, -1))
 
     def input_grad(g, out, x, k, b=None):  # fold W^T g, seen as the (N, C, oh, ow, kh, kw) windows it came from
-        g2 = as_rows(g)
-        if isinstance(g, Tensor):  # create_graph: the same gradient from differentiable ops
-            return (k.reshape(out_channels, -1).T @ g2).reshape(c, *w.kernel, oh, ow, n).permute(
-                5, 0, 3, 4, 1, 2).fold(w.size, w.kernel, w.stride, w.padding, w.dilation)
-        k2 = k.reshape(out_channels, -1).astype(dtype, copy=False)
-        windows = _product(k2.T, g2, None, reuse=True).reshape(c, *w.kernel, oh, ow, n)
-        return _fold_array(windows.transpose(5, 0, 3, 4, 1, 2), w)
+        windows = _product(k.reshape(out_channels, -1).T, as_rows(g), None, reuse=True)
+        return _fold(windows.reshape(c, *w.kernel, oh, ow, n).transpose(5, 0, 3, 4, 1, 2), w)
 
     def weight_grad(g, out, x, k, b=None):  # g times the input's columns
-        if isinstance(g, Tensor):
+        if isinstance(g, Tensor):  # create_graph: columns from x, recorded, so the product depends on x
             cols = x.unfold(w.kernel, w.stride, w.padding, w.dilation).permute(1, 4, 5, 2, 3, 0)
             return (as_rows(g) @ cols.reshape(columns.shape).T).reshape(k.shape)
         return _product(as_rows(g), columns.T, None).reshape(k.shape)
 
     def bias_grad(g, out, x, k, b):
-        return g.sum(axis=(0, 2, 3)) if isinstance(g, Tensor) else np.add.reduce(g, axis=(0, 2, 3))
+        return g.sum(axis=(0, 2, 3))
 
     parents, backward = ((x, weight), (input_grad, weight_grad)) if bias is None else \
         ((x, weight, bias), (input_grad, weight_grad, bias_grad))

@@ -95,3 +95,29 @@ def test_relu_writes_its_gradient_in_place_only_into_arrays_nobody_else_holds():
     trace = trace_backward(y, gradient=seed, show=False)
     upstream = next(s["upstream"] for s in trace.steps if s["op"] == "relu")
     assert np.all(upstream == 2)  # a trace keeps the upstream gradient as it was
+
+
+def test_out_like_empty_like_and_broadcast_out_pool_only_big_results_laid_out_as_their_operand():
+    small = np.ones((8, 256), np.float32)
+    assert memory.out_like(small) is None and memory.broadcast_out(small, small[:1]) is None
+    big = np.ones((BIG[1], BIG[0]), np.float32).T  # column-major
+    out = memory.out_like(big)
+    assert out.shape == big.shape and out.strides == big.strides and out.base is not None
+    assert memory.out_like(big, np.dtype(bool)) is None  # a mask of it is 256 KiB: malloc's
+    mask = memory.out_like(np.ones((1024, 1024), np.float32), np.dtype(bool))
+    assert mask.dtype == bool and mask.shape == (1024, 1024) and mask.base is not None
+    assert memory.empty_like(small, np.dtype(np.int32)).base is None  # small: NumPy's own, laid out as small
+    words = memory.empty_like(big, np.dtype(np.int32))
+    assert words.dtype == np.int32 and words.strides == big.strides and words.base is not None
+    row = np.ones((1, BIG[1]), np.float32)
+    assert memory.broadcast_out(big, row).strides == big.strides  # laid out as the operand of its shape
+    with pytest.raises(ValueError):
+        memory.broadcast_out(big, np.ones((3, 1), np.float32))
+
+
+def test_only_memory_decides_which_results_are_pooled():
+    from pathlib import Path
+    import autograd.ops
+    sources = {path.name: path.read_text() for path in Path(autograd.ops.__file__).parent.glob("*.py")}
+    assert not [name for name, text in sources.items() if "MIN_BYTES" in text or "pooled(" in text]
+    assert not hasattr(memory, "pooled")
