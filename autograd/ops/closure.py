@@ -86,7 +86,8 @@ def primitive(name: str, kernel, adjoint=None):
 
         def backward(h, out, *parents):
             dg = (adjoint or op)(h, *data_args, **params)
-            return (dg, *map(_zeros_like, read))
+            zeros = _zeros_like if isinstance(h, Tensor) else _zero_array
+            return (dg, *map(zeros, read))
 
         return _result(kernel(g._data, *data_args, **params), (g, *read), backward, name)
 
@@ -131,6 +132,10 @@ threshold_backward = primitive("threshold_backward", _threshold)
 def finite(g: np.ndarray) -> bool:
     """True if g holds no inf or nan, by one sum (a sum that overflows only sends g the careful way)."""
     return math.isfinite(np.add.reduce(g, axis=None))
+
+
+def _zero_array(x: Tensor) -> np.ndarray:  # a plain backward passes arrays on, never Tensors
+    return np.zeros(x.shape, x.dtype)
 
 
 def _zeros_like(x: Tensor) -> Tensor:

@@ -111,3 +111,11 @@ def test_unfold_and_fold_are_adjoint_primitives_on_arrays_and_tensors():
     np.testing.assert_allclose(gx.numpy(), windows._fold(y, w))
     (gy,) = grad((gx * Tensor(x)).sum(), yt)  # fold's derivative is unfold
     np.testing.assert_allclose(gy.numpy(), windows._unfold(x, w))
+
+
+def test_a_plain_backward_through_a_recorded_primitive_passes_arrays_on():
+    for op in (lambda t: t.abs(), lambda t: t.relu()):
+        x = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+        (g,) = grad(op(x).sum(), x, create_graph=True)
+        (g * x).sum().backward()  # the recorded gate's backward, run plainly
+        assert type(x._grad) is np.ndarray
