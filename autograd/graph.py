@@ -1,4 +1,5 @@
-"""The graph core: one Node type, one topological sort, one backward pass, grad mode.
+"""The graph core: one Node type, one topological sort, one backward pass (each with a twin for plain
+scalar backwards, its hot path), grad mode.
 
 Every op creates a node holding its result, its parents (an ordered tuple) and its backward: one
 derivative ``(g, out, *parents) -> gradient`` per parent, of which the core calls only those whose
@@ -289,8 +290,8 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
 
 
 def _scalar_order(roots) -> list:
-    """topological_order for Values, the same order, read from the parent slots ``_a`` and ``_b``
-    rather than the ``parents`` tuple each Value would build: a plain scalar backward is ~4% faster."""
+    """topological_order for Values, the same order, read from the parent slots ``_a`` and ``_b`` rather
+    than the ``parents`` tuple each Value would build (the scalar engine's cost: see BENCHMARKS.md)."""
     order, visited = [], set()
     stack = [(root, False) for root in roots]
     append, push, pop, seen, mark = order.append, stack.append, stack.pop, visited.__contains__, visited.add
