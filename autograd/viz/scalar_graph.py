@@ -10,6 +10,7 @@ as its picture, the input elements in a row in input order.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import operator
 import string
@@ -24,6 +25,7 @@ from ..ops.reduce import MaxResult, MinResult
 from ..tensor_class import Tensor
 from ..value import Value
 from .draw import draw_graph
+from .labels import quantity_text
 
 __all__ = ["explode", "Exploded", "ValueArray", "GradientMismatchError"]
 
@@ -189,22 +191,29 @@ class Exploded:
 
 def _inputs_in_a_row(graph: graphviz.Digraph, root: Value, values: tuple) -> None:
     """Keep the input elements on one rank in input order (a[0], a[1], ..., b[0], ...), so the picture's
-    leaves read like the arrays: a rank=same row under an invisible node whose edges to them Graphviz keeps
-    in order (ordering=out, with crossing minimisation cut short, as it would reorder them to save a crossing;
-    flat edges between records would break the layout)."""
-    index = {node: i for i, node in enumerate(topological_order([root]))}
+    leaves read like the arrays: a rank=same row chained by invisible edges. Graphviz drops such flat
+    edges between record nodes ("lost edge"), so these leaves are drawn as HTML tables with the same
+    fields (label, data, grad), stacked as the records of the picture's direction are."""
+    order = topological_order([root])
+    index = {node: i for i, node in enumerate(order)}
     source = graph.source
-    ids = [f"v{index[v]}" for array in values for v in array.flat if v in index]
-    ids = [name for name in ids if f"\t{name} [" in source]  # a summary may not draw them all
-    if len(ids) > 1:
-        graph.attr(mclimit="0.01", remincross="false")
-        with graph.subgraph(name="inputs") as row:
-            row.attr(rank="same")
-            for name in ids:
-                row.node(name)
-        graph.node("inputs", "", shape="point", style="invis", width="0", height="0", ordering="out")
-        for name in ids:
-            graph.edge("inputs", name, style="invis")
+    leaves = [v for array in values for v in array.flat if v in index and f"\tv{index[v]} [" in source]
+    if len(leaves) < 2:  # a summary may not draw them all
+        return
+    stacked = graph.graph_attr.get("rankdir", "TB").upper() in ("TB", "BT")
+    for leaf in leaves:
+        fields = [leaf.label, f"data {quantity_text(leaf.data, 0)}", f"grad {quantity_text(leaf.grad, 0)}"]
+        cells = ["<TD>" + html.escape(text) + "</TD>" for text in fields]
+        rows = "".join(f"<TR>{cell}</TR>" for cell in cells) if stacked else "<TR>" + "".join(cells) + "</TR>"
+        graph.node(f"v{index[leaf]}", label=f"<<TABLE BORDER='0' CELLBORDER='1' CELLSPACING='0'>{rows}</TABLE>>",
+                   shape="plaintext")
+    with graph.subgraph(name="inputs") as row:
+        row.attr(rank="same")
+        names = [f"v{index[leaf]}" for leaf in leaves]
+        for name in names:
+            row.node(name)
+        for tail, head in zip(names, names[1:]):
+            row.edge(tail, head, style="invis")
 
 
 def _scalar(out, what: str):

@@ -117,10 +117,12 @@ def test_exploded_shows_as_its_picture_in_jupyter_with_a_short_repr():
 def test_exploded_leaves_are_drawn_in_input_order():
     a = Tensor([[1.0, 2.0], [3.0, 4.0]], label="A")
     b = Tensor([[0.5, -1.0], [2.0, 0.25]], label="B")
-    for result in (explode(lambda a, b: (a @ b).sum(), a, b), explode(lambda a, b: (a * b).sum(), a, b)):
+    z = Tensor([1.0, 2.0, 3.0], label="z")
+    for result in (explode(lambda a, b: (a @ b).sum(), a, b), explode(lambda a, b: (a * b).sum(), a, b),
+                   explode(lambda z: -z.log_softmax(0)[1], z)):  # each leaf feeds many ops here
         placed = {}  # leaf label -> (y, x) of its centre in the laid-out picture
         for line in result.graph.pipe(format="plain", encoding="utf-8").splitlines():
-            found = re.match(r'node \S+ ([\d.]+) ([\d.]+) \S+ \S+ "\{ ([\w\[\],]+) \|', line)
+            found = re.match(r'node \S+ ([\d.]+) ([\d.]+) \S+ \S+ <<TABLE[^>]*><TR><TD>([\w\[\],]+)<', line)
             if found and "[" in found[3]:
                 placed[found[3]] = (float(found[2]), float(found[1]))
         inputs = [v.label for array in result.values for v in array.flat]
