@@ -25,6 +25,9 @@ import nn.functional as cr_F
 _spec = importlib.util.spec_from_file_location("lectures_names", pathlib.Path(__file__).with_name("_names.py"))
 names = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(names)
+_spec = importlib.util.spec_from_file_location("lectures_layers", pathlib.Path(__file__).with_name("_layers.py"))
+_layers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_layers)
 
 
 BLOCK, EMBD, HIDDEN, BATCH = 3, 6, 40, 32
@@ -159,63 +162,6 @@ DEEP_STEPS = 25
 WIDTH = 48
 
 
-def make_layer_classes(lib):
-    """The lecture's layers, bound to the library ``lib``; weights come in from NumPy."""
-
-    class Linear:
-        def __init__(self, weight, bias=True):
-            fan_in = weight.shape[0]
-            self.weight = lib.tensor(weight) / fan_in**0.5
-            self.bias = lib.zeros(weight.shape[1]) if bias else None
-
-        def __call__(self, x):
-            self.out = x @ self.weight
-            if self.bias is not None:
-                self.out += self.bias  # in place on a tensor that is already part of the graph
-            return self.out
-
-        def parameters(self):
-            return [self.weight] + ([] if self.bias is None else [self.bias])
-
-    class BatchNorm1d:
-        def __init__(self, dim, eps=1e-5, momentum=0.1):
-            self.eps = eps
-            self.momentum = momentum
-            self.training = True
-            self.gamma = lib.ones(dim)
-            self.beta = lib.zeros(dim)
-            self.running_mean = lib.zeros(dim)
-            self.running_var = lib.ones(dim)
-
-        def __call__(self, x):
-            if self.training:
-                xmean = x.mean(0, keepdim=True)
-                xvar = x.var(0, keepdim=True)  # unbiased, as the lecture's layer
-            else:
-                xmean = self.running_mean
-                xvar = self.running_var
-            xhat = (x - xmean) / lib.sqrt(xvar + self.eps)
-            self.out = self.gamma * xhat + self.beta
-            if self.training:
-                with lib.no_grad():
-                    self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * xmean
-                    self.running_var = (1 - self.momentum) * self.running_var + self.momentum * xvar
-            return self.out
-
-        def parameters(self):
-            return [self.gamma, self.beta]
-
-    class Tanh:
-        def __call__(self, x):
-            self.out = lib.tanh(x)
-            return self.out
-
-        def parameters(self):
-            return []
-
-    return Linear, BatchNorm1d, Tanh
-
-
 def _deep_init(seed=5):
     rng = np.random.default_rng(seed)
     return {
@@ -229,13 +175,13 @@ DEEP = _deep_init()
 
 
 def bn_deep_network(lib, F, lr=0.1):
-    Linear, BatchNorm1d, Tanh = make_layer_classes(lib)
+    Linear, BatchNorm1d, Tanh, *_ = _layers.lecture_layers(lib)
     Xtr, Ytr = lib.tensor(XTR), lib.tensor(YTR)
     C = lib.tensor(DEEP["C"].copy())
     layers = [
-        Linear(DEEP["W"][0].copy(), bias=False), BatchNorm1d(WIDTH), Tanh(),
-        Linear(DEEP["W"][1].copy(), bias=False), BatchNorm1d(WIDTH), Tanh(),
-        Linear(DEEP["W"][2].copy()),
+        Linear(_layers.fan_in_scaled(DEEP["W"][0]), bias=False), BatchNorm1d(WIDTH), Tanh(),
+        Linear(_layers.fan_in_scaled(DEEP["W"][1]), bias=False), BatchNorm1d(WIDTH), Tanh(),
+        Linear(_layers.fan_in_scaled(DEEP["W"][2])),
     ]
     with lib.no_grad():
         layers[-1].weight *= 0.1  # a less confident last layer

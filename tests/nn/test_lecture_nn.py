@@ -4,6 +4,9 @@ make_moons' scikit-learn names, and the makemore part 3 / part 5 layer classes, 
 import math
 import re
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -11,6 +14,12 @@ import autograd
 import nn
 import nn.functional as F
 from autograd import Tensor, gradcheck, gradgradcheck
+
+_spec = importlib.util.spec_from_file_location(
+    "lectures_layers", pathlib.Path(__file__).parents[1] / "lectures" / "_layers.py")
+_layers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_layers)
+lecture_layers = _layers.lecture_layers  # makemore part 3 / part 5's own layer classes
 
 F32 = dict(rtol=2e-5, atol=2e-6)
 REDUCTIONS = ["mean", "sum", "none"]
@@ -474,97 +483,6 @@ def test_batchnorm1d_on_n_c_and_n_c_l_matches_torch(torch, shape):
     reference.eval()
     x = rng(40).standard_normal(shape).astype(np.float32)
     close(ours(x), reference(torch.from_numpy(x)), rtol=1e-5, atol=1e-5)
-
-
-def lecture_layers(torch):
-    """makemore part 3 / part 5's own layer classes, verbatim but for the initial weights (given as arrays)."""
-
-    class Linear:
-        def __init__(self, weight, bias=True):
-            self.weight = torch.tensor(weight)  # the lecture: torch.randn((fan_in, fan_out)) / fan_in**0.5
-            self.bias = torch.zeros(weight.shape[1]) if bias else None
-
-        def __call__(self, x):
-            self.out = x @ self.weight
-            if self.bias is not None:
-                self.out += self.bias
-            return self.out
-
-        def parameters(self):
-            return [self.weight] + ([] if self.bias is None else [self.bias])
-
-    class BatchNorm1d:
-        def __init__(self, dim, eps=1e-5, momentum=0.1):
-            self.eps, self.momentum, self.training = eps, momentum, True
-            self.gamma, self.beta = torch.ones(dim), torch.zeros(dim)
-            self.running_mean, self.running_var = torch.zeros(dim), torch.ones(dim)
-
-        def __call__(self, x):
-            if self.training:
-                dim = 0 if x.ndim == 2 else (0, 1)
-                xmean = x.mean(dim, keepdim=True)
-                xvar = x.var(dim, keepdim=True)
-            else:
-                xmean, xvar = self.running_mean, self.running_var
-            xhat = (x - xmean) / torch.sqrt(xvar + self.eps)
-            self.out = self.gamma * xhat + self.beta
-            if self.training:
-                with torch.no_grad():
-                    self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * xmean
-                    self.running_var = (1 - self.momentum) * self.running_var + self.momentum * xvar
-            return self.out
-
-        def parameters(self):
-            return [self.gamma, self.beta]
-
-    class Tanh:
-        def __call__(self, x):
-            self.out = torch.tanh(x)
-            return self.out
-
-        def parameters(self):
-            return []
-
-    class Embedding:
-        def __init__(self, weight):
-            self.weight = torch.tensor(weight)
-
-        def __call__(self, IX):
-            self.out = self.weight[IX]
-            return self.out
-
-        def parameters(self):
-            return [self.weight]
-
-    class FlattenConsecutive:
-        def __init__(self, n):
-            self.n = n
-
-        def __call__(self, x):
-            B, T, C = x.shape
-            x = x.view(B, T // self.n, C * self.n)
-            if x.shape[1] == 1:
-                x = x.squeeze(1)
-            self.out = x
-            return self.out
-
-        def parameters(self):
-            return []
-
-    class Sequential:
-        def __init__(self, layers):
-            self.layers = layers
-
-        def __call__(self, x):
-            for layer in self.layers:
-                x = layer(x)
-            self.out = x
-            return self.out
-
-        def parameters(self):
-            return [p for layer in self.layers for p in layer.parameters()]
-
-    return Linear, BatchNorm1d, Tanh, Embedding, FlattenConsecutive, Sequential
 
 
 def _weights(seed, *shapes):
