@@ -15,6 +15,7 @@ from . import ops  # noqa: F401  (attaches the ops to Tensor: tensor_class impor
 from .symbolic import to_latex, to_sympy
 from .value import Value
 from . import functional
+from .captured import CaptureError, CapturedStep, compile
 from . import factories as _factories, sampling as _sampling, toplevel as _toplevel
 
 # torch's creation functions, dtypes, random sampling and module-level math (cat, exp, max, ...).
@@ -44,5 +45,6 @@ __all__ = [
     "gradcheck", "GradcheckError", "draw_graph", "GraphvizNotFoundError", "detect_anomaly", "AnomalyError",
     "trace_backward", "BackwardTrace", "backward_frames", "explode", "Exploded", "ValueArray",
     "GradientMismatchError", "step_through", "export_html", "StepThrough", "to_sympy", "to_latex", "Node",
-    "gradgradcheck", "functional", *_factories.__all__, *_sampling.__all__, *_toplevel.__all__,
+    "gradgradcheck", "functional", "compile", "CapturedStep", "CaptureError",
+    *_factories.__all__, *_sampling.__all__, *_toplevel.__all__,
 ]

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from . import capture
 from .factories import _dtype, _like, _make, _size, promote, torch_name
 from .tensor_class import Tensor
 
@@ -79,7 +80,8 @@ def initial_seed() -> int:
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator).rng
+    rng = (generator or default_generator).rng
+    return rng if capture.recording is None else capture.generator(rng, lambda: (generator or default_generator).rng)
 
 
 def _float_dtype(op: str, dtype) -> np.dtype:

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, capture
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -36,14 +36,19 @@ def generator(seed=None, rng=None, *, fresh: bool = False) -> np.random.Generato
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
-        return rng
+        return capture.generator(rng)
     if isinstance(seed, np.random.Generator):
-        return seed
+        return capture.generator(seed)
     if seed is None:
-        return np.random.default_rng(None if fresh else np.random.randint(0, 2 ** 31 - 1))
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        def make():
+            return np.random.default_rng(None if fresh else np.random.randint(0, 2 ** 31 - 1))
+    elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}: {seed!r}")
-    return np.random.default_rng(seed)
+    else:
+        def make():
+            return np.random.default_rng(seed)
+    rng = make()
+    return rng if capture.recording is None else capture.generator(rng, make)
 
 
 def positive_int(owner: str, name: str, value) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from autograd import Node, Tensor, Value
+from autograd import Node, Tensor, Value, capture
 
 __all__ = ["Module", "Sequential", "HookHandle"]
 
@@ -28,6 +28,8 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         """``forward``, then each forward hook; the output node remembers this call (for draw_graph)."""
+        if capture.recording is not None:  # a captured step: this module's settings guard its replays
+            capture.note_call(self)
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):

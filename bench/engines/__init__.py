@@ -15,6 +15,7 @@ __all__ = ["ENGINES", "MissingEngine", "MissingOp", "load", "require"]
 # name -> (module, packages it needs); the order is the table's order
 ENGINES = {
     "chainrule": ("bench.engines.chainrule", ("autograd",)),
+    "compiled": ("bench.engines.chainrule_compiled", ("autograd",)),
     "numpy": ("bench.engines.numpy_hand", ("numpy",)),
     "torch": ("bench.engines.pytorch", ("torch",)),
     "micrograd": ("bench.engines.micrograd_values", ("micrograd",)),

@@ -7,7 +7,7 @@ import numpy as np
 from ..machine import matmul_gflops
 from .training import batch, compare_steps, ratio_target, uniform_init
 
-ENGINES = ("chainrule", "numpy", "torch")
+ENGINES = ("chainrule", "compiled", "numpy", "torch")
 MALLOC_SENSITIVE = True
 
 

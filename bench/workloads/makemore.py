@@ -11,12 +11,13 @@ import numpy as np
 
 from .training import compare_steps, ratio_target
 
-ENGINES = ("chainrule", "numpy", "torch")
+ENGINES = ("chainrule", "compiled", "numpy", "torch")
 MALLOC_SENSITIVE = True
 VOCAB, DIM, BLOCK, HIDDEN = 27, 10, 3, 200
 LR = 0.1  # the lecture's rate
 MINIBATCHES = 16  # distinct minibatches, taken in turn
 LIMIT = 0.8  # the target: time(chainrule) / time(torch), at each batch size
+CAPTURED_LIMIT = 0.5  # time(compiled) / time(chainrule) at batch 32: capture at least twice as fast
 
 
 def contexts(words: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +51,11 @@ def run(ctx):
     results, targets = [], []
     for n in ctx.settings.makemore_batches:
         case = compare_steps(ctx, "makemore", f"batch {n}", "makemore_step", ctx.engines_for(ENGINES),
-                             ("torch", "numpy"), makemore_data(n), step_flops(n), lr=LR)
+                             ("torch", "numpy", "chainrule"), makemore_data(n), step_flops(n), lr=LR)
         results += case
         targets.append(ratio_target(case, f"makemore step, batch {n}: chainrule <= {LIMIT}x torch",
                                     "chainrule", "torch", LIMIT))
+        if n == 32:
+            targets.append(ratio_target(case, f"makemore step, batch {n}: compiled <= {CAPTURED_LIMIT}x chainrule",
+                                        "compiled", "chainrule", CAPTURED_LIMIT))
     return results, targets

@@ -1,4 +1,5 @@
-"""The Optimizer base class: parameters, per-parameter state, state_dict, and the argument checks."""
+"""The Optimizer base class: parameters, per-parameter state, state_dict, the argument checks, and the
+hooks ``autograd.compile`` needs to record a step and replay it (``_capture_arrays``, ``_capture_key``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from autograd import Tensor, Value, enable_grad
+from autograd import Tensor, Value, capture, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -41,18 +42,40 @@ def _flag(owner: str, name: str, value) -> bool:
     return bool(value)
 
 
+def _hashable(value):
+    """``value`` as a hashable snapshot: lists become tuples, arrays their dtype, shape and bytes."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _step_array(step) -> np.ndarray:
+    """A step count as the 0-d float64 array a capturable optimizer increments in place (exact to 2**53)."""
+    return np.array(step, dtype=np.float64)
+
+
+def _tick(state: dict) -> np.ndarray:
+    """Capturable mode: ``state["step"] += 1`` in place with a ufunc, so a replay repeats it; the array."""
+    return np.add(state["step"], 1.0, out=state["step"])
+
+
 class Optimizer:
     """Parameters (Tensors and Values in any mix), their state, and the hyper-parameters as attributes.
 
     A subclass writes ``_update(p, grad, state)``: torch's update of the array ``p`` in place, from ``grad``
     (read only) and a dict of buffers that starts empty. Value parameters step as one float64 vector.
+
+    ``capturable`` (torch's name): per-step counters are 0-d float64 arrays changed by ufuncs and everything
+    derived from them is array math, so a recorded step (``autograd.compile``) replays them correctly.
     """
 
     hyperparameters: tuple[str, ...] = ("lr",)
-    buffers: tuple[str, ...] = ()  # names allowed in a parameter's state ("step" is an int)
+    buffers: tuple[str, ...] = ()  # names allowed in a parameter's state ("step": an int; capturable, a 0-d array)
     required_buffers: tuple[str, ...] = ()  # names a non-empty state must have
 
-    def __init__(self, params: Iterable, **hyper):
+    def __init__(self, params: Iterable, capturable: bool = False, **hyper):
         if isinstance(params, (Tensor, Value)):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or Values, "
                             f"got a single {type(params).__name__}; wrap it in a list")
@@ -77,6 +100,11 @@ class Optimizer:
         self._values = [i for i, p in enumerate(params) if isinstance(p, Value)]
         self._tensor_state: dict[int, dict] = {i: {} for i in self._tensors}
         self._value_state: dict = {}  # one packed float64 vector per buffer, over self._values
+        self.capturable = False
+        self._capture_version = 0  # bumped when the state is replaced wholesale: a recording must not replay
+        if _flag(type(self).__name__, "capturable", capturable):
+            self._make_capturable()
+        capture.track(self)
 
     def _validate(self, hyper: dict) -> dict:
         """The hyper-parameters checked and normalised; raises ValueError/TypeError naming the bad one."""
@@ -89,6 +117,36 @@ class Optimizer:
         """torch's first two lines: ``g = -grad`` under maximize, then ``g = g + weight_decay * p``."""
         g = -grad if self.maximize else grad
         return g + weight_decay * p if weight_decay else g
+
+    # --- capture (autograd.compile) ------------------------------------------------------------
+    def _states(self) -> list[dict]:
+        """Every per-parameter state dict: the Tensors' in parameter order, then the Values' packed one."""
+        return [*self._tensor_state.values(), self._value_state]
+
+    def _make_capturable(self) -> None:
+        """From now on keep step counts in 0-d float64 arrays (existing int steps are converted)."""
+        self.capturable = True
+        self._capture_version += 1
+        for state in self._states():
+            if "step" in state and not isinstance(state["step"], np.ndarray):
+                state["step"] = _step_array(state["step"])
+
+    def _capture_arrays(self) -> list[tuple[dict, object]]:
+        """Every (container, key) holding a per-parameter state array, which a step updates in place."""
+        return [(state, key) for state in self._states() for key, value in state.items()
+                if isinstance(value, np.ndarray)]
+
+    def _capture_key(self) -> tuple:
+        """What a step reads as Python values: the hyper-parameters, the mode, the buffers each parameter has
+        and any Python scalar in them (an eager int step). A recorded step replays only while this is equal."""
+        hyper = tuple((name, _hashable(getattr(self, name))) for name in self.hyperparameters)
+        layout = tuple(tuple((key, None if isinstance(value, np.ndarray) else _hashable(value))
+                             for key, value in state.items()) for state in self._states())
+        return (type(self).__name__, self.capturable, self._capture_version, hyper, layout)
+
+    def _zero_step(self):
+        """A new state's step count: the int 0, or a 0-d float64 array when capturable."""
+        return _step_array(0) if self.capturable else 0
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: a Tensor's ``.grad`` becomes None (zeros if not set_to_none), a Value's 0.0."""
@@ -129,15 +187,16 @@ class Optimizer:
         return {name: copy.deepcopy(getattr(self, name)) for name in self.hyperparameters}
 
     def state_dict(self) -> dict:
-        """Hyper-parameters and per-parameter state (arrays for Tensors, floats for Values), all copies."""
+        """Hyper-parameters and per-parameter state (arrays for Tensors, floats for Values, ``step`` an int
+        also when capturable), all copies."""
         state: dict[int, dict] = {}
         for i in self._tensors:
             if self._tensor_state[i]:
-                state[i] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                state[i] = {k: (int(v) if k == "step" else v.copy() if isinstance(v, np.ndarray) else v)
                             for k, v in self._tensor_state[i].items()}
         if self._value_state:
             for k, i in enumerate(self._values):
-                state[i] = {name: (float(v[k]) if isinstance(v, np.ndarray) else v)
+                state[i] = {name: (int(v) if name == "step" else float(v[k]) if isinstance(v, np.ndarray) else v)
                             for name, v in self._value_state.items()}
         return {"optimizer": type(self).__name__, "hyperparameters": self._hyper_dict(), "state": state}
 
@@ -174,6 +233,9 @@ class Optimizer:
             setattr(self, key, value)
         self._tensor_state = tensor_state
         self._value_state = value_state
+        self._capture_version += 1
+        if self.capturable:
+            self._make_capturable()  # the loaded int steps become arrays
 
     def _checked_buffers(self, i: int, entry: dict, like: np.ndarray | None) -> dict:
         """A copy of parameter ``i``'s buffers, checked against the parameter (``like`` None: a Value)."""

@@ -12,15 +12,17 @@ __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: ``p -= lr * g``, g through a (Nesterov) momentum buffer if asked."""
+    """Stochastic gradient descent: ``p -= lr * g``, g through a (Nesterov) momentum buffer if asked.
+
+    It counts no steps, so ``capturable`` changes nothing in the update (accepted for a uniform API)."""
 
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
     buffers = ("momentum_buffer",)
 
     def __init__(self, params: Iterable, lr: float = 0.1, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, maximize: bool = False):
-        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                         nesterov=nesterov, maximize=maximize)
+                 weight_decay: float = 0, nesterov: bool = False, maximize: bool = False, capturable: bool = False):
+        super().__init__(params, capturable=capturable, lr=lr, momentum=momentum, dampening=dampening,
+                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
 
     def _validate(self, hyper: dict) -> dict:
         out = super()._validate(hyper)

@@ -1,0 +1,290 @@
+"""``autograd.compile(step)``: a training step recorded once and replayed as plain NumPy calls.
+
+The eager engine pays Python for every node (making it, sorting the graph, calling its closure);
+a hand-written NumPy step pays only for the NumPy calls. A captured step runs eagerly once (lazy state
+is made), records its NumPy calls the second time (recording.py), then replays them (replay.py), as
+tinygrad's TinyJit and CUDA graphs do. Every new argument signature, grad mode, module setting,
+optimizer hyper-parameter or array a Tensor holds is a new recording; a Python value read from the data
+(``if loss.item() > 10``) is checked on every replay, and the step runs eagerly where it differs.
+The first replay of each recording is checked against an eager run of the same step.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from . import capture
+from .graph import is_grad_enabled
+from .recording import Recording
+from .replay import Failed, Stale, write
+from .tensor_class import Tensor
+from .tracing import CaptureError, Traced
+
+__all__ = ["compile", "CapturedStep", "CaptureError"]
+
+MAX_RECORDINGS = 8  # per step, as torch.compile's cache limit: past it the step runs eagerly
+
+
+def compile(step=None, *, max_recordings: int = MAX_RECORDINGS):
+    """Capture ``step`` (a function: forward, backward, optimizer update): returns a callable that runs
+    it eagerly once, records it the second time and replays the recording after that. Usable as a
+    decorator, with or without arguments."""
+    if step is None:
+        return functools.partial(compile, max_recordings=max_recordings)
+    if not callable(step):
+        raise TypeError(f"compile: expected a function to capture, got {type(step).__name__}")
+    return CapturedStep(step, max_recordings)
+
+
+class _Tape:
+    """One recording made runnable: the replay function, what it returns, and the state it may undo."""
+
+    def __init__(self, recording: Recording, replay, source: str, template, undo: list, draws: list):
+        self.recording, self.replay, self.source, self.template = recording, replay, source, template
+        self.undo, self.draws, self.checked = undo, draws, False
+
+
+class CapturedStep:
+    """What ``autograd.compile`` returns: call it as the step. ``recordings`` counts recordings made,
+    ``replays`` replays run; ``source`` is the replayed code of the latest recording."""
+
+    def __init__(self, step, max_recordings: int):
+        self.step, self.max_recordings = step, max_recordings
+        self.recordings = self.replays = 0
+        self._tapes: dict = {}
+        self._seen: set = set()
+        self._eager_only = False
+        self.source = ""
+        functools.update_wrapper(self, step)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_only:
+            return self.step(*args, **kwargs)
+        key = _signature(args, kwargs)
+        tape = self._tapes.get(key)
+        if tape is not None:
+            try:
+                return self._replay(tape, args, kwargs)
+            except Stale:
+                del self._tapes[key]
+            except Failed:  # state was put back: this call takes another path, eagerly
+                return self.step(*args, **kwargs)
+        if key not in self._seen:  # the first run makes lazy state (optimizer buffers) eagerly
+            self._seen.add(key)
+            return self.step(*args, **kwargs)
+        if self.recordings >= self.max_recordings:
+            warnings.warn(f"compile: {self.step.__name__} was recorded {self.recordings} times (its Python path "
+                          "or settings keep changing); it runs eagerly from now on", RuntimeWarning, stacklevel=2)
+            self._eager_only = True
+            return self.step(*args, **kwargs)
+        return self._record(key, args, kwargs)
+
+    # --- recording ------------------------------------------------------------------------
+    def _record(self, key, args, kwargs):
+        self.recordings += 1
+        recording = Recording(Tensor)
+        legacy = _legacy_state()
+        keys = {id(o): o._capture_key() for o in capture.tracked() if not getattr(o, "capturable", True)}
+        with recording:
+            recording.arg_position = {}
+            traced_args = [_argument(recording, a) for a in args]
+            traced_kwargs = {k: _argument(recording, v) for k, v in kwargs.items()}
+            result = self.step(*traced_args, **traced_kwargs)
+            returned: list = []
+            template = _template(recording, result, returned)
+        recording.optimizers = _used_optimizers(recording)
+        draws = [e.func[0] for e in recording.entries if e.kind == "draw"]
+        if legacy != _legacy_state() and not draws:
+            raise CaptureError("the step draws from NumPy's global random state (np.random.*), which a replay "
+                               "cannot repeat; draw with autograd's functions (randn, randint, ...) or pass a "
+                               "numpy Generator (rng=)")
+        outputs = {r[1] for r in returned if isinstance(r, tuple)}
+        raw = [recording.entries[r[1]].expected if isinstance(r, tuple) else recording.arrays[r] for r in returned]
+        unready = [o for o in recording.optimizers if id(o) in keys and o._capture_key() != keys[id(o)]]
+        for optimizer in unready:  # its step count is a Python int: count in an array, and record again
+            optimizer._make_capturable()
+        if not unready:
+            replay, source = write(recording, outputs, returned)
+            self.source = source
+            self._tapes[key] = _Tape(recording, replay, source, template, _undo(recording, outputs), draws)
+        return _rebuild(template, raw)  # copies: the recording's arrays are the replays' buffers
+
+    # --- replaying ------------------------------------------------------------------------
+    def _replay(self, tape: _Tape, args, kwargs):
+        arrays = [_array(a) for a in args] + [_array(v) for v in kwargs.values()]
+        arrays = [a for a in arrays if a is not None]
+        if not tape.checked:
+            return self._check(tape, args, kwargs, arrays)
+        saved = [a.copy() for a in tape.undo] if tape.undo else None
+        if saved is not None:
+            legacy = np.random.get_state()
+            states = [resolve().bit_generator.state for resolve in tape.draws]
+        try:
+            raw = tape.replay(*arrays)
+        except Failed:
+            if saved is not None:
+                for array, copy in zip(tape.undo, saved):
+                    np.copyto(array, copy)
+                for resolve, state in zip(tape.draws, states):
+                    resolve().bit_generator.state = state
+                np.random.set_state(legacy)
+            raise
+        self.replays += 1
+        return _rebuild(tape.template, raw)
+
+    def _check(self, tape: _Tape, args, kwargs, arrays):
+        """The first replay, against an eager run from the same state: a recording that missed some
+        work (a value computed outside NumPy's view) would differ here. Returns the eager result."""
+        before = _snapshot(tape)
+        try:
+            raw = tape.replay(*arrays)
+        except Failed:
+            _restore(before)
+            raise
+        replayed = _snapshot(tape), [np.array(r, copy=True) if isinstance(r, np.ndarray) else r for r in raw]
+        _restore(before)
+        result = self.step(*args, **kwargs)
+        eager = _snapshot(tape)
+        differs = _differs(replayed[0], eager)
+        if differs:
+            self._eager_only = True
+            warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({differs}); "
+                          "it runs eagerly from now on. Please report the step.", RuntimeWarning, stacklevel=3)
+        tape.checked = True
+        return result
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _legacy_state() -> tuple:
+    """NumPy's global random state (np.random.seed's), comparable with ==."""
+    name, key, pos, has_gauss, cached = np.random.get_state()
+    return key.tobytes(), pos, has_gauss, cached
+
+
+def _signature(args, kwargs) -> tuple:
+    def one(x):
+        if isinstance(x, Tensor):
+            return ("tensor", x.shape, x.dtype.str, x.requires_grad)
+        if isinstance(x, np.ndarray):
+            return ("array", x.shape, x.dtype.str)
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return (type(x).__name__, x)
+        return ("object", id(x))
+    return (is_grad_enabled(), tuple(map(one, args)), tuple((k, one(v)) for k, v in sorted(kwargs.items())))
+
+
+def _argument(recording: Recording, x):
+    if isinstance(x, Tensor):
+        array = Tensor.__dict__["_data"].slot.__get__(x)  # the array itself, not its recorded stand-in
+        if id(array) not in recording.index:
+            recording.argument(array)
+            recording.arg_position[recording.index[id(array)]] = len(recording.arg_position)
+        return x
+    if isinstance(x, np.ndarray):
+        traced = recording.argument(x)
+        recording.arg_position[recording.index[id(traced)]] = len(recording.arg_position)
+        return traced
+    return x
+
+
+def _array(x):
+    return x._data if isinstance(x, Tensor) else x if isinstance(x, np.ndarray) else None
+
+
+def _template(recording: Recording, result, returned: list):
+    """The step's result with arrays replaced by positions in ``returned`` (what a replay fills in)."""
+    if isinstance(result, Tensor):
+        data = Tensor.__dict__["_data"].slot.__get__(result)
+        if id(result) not in recording.born or not isinstance(data, np.ndarray):
+            return ("object", result)
+        returned.append(recording.index[id(data)])
+        return ("tensor", len(returned) - 1)
+    if isinstance(result, Traced):
+        returned.append(recording.index[id(result)])
+        return ("array", len(returned) - 1)
+    if id(result) in recording.conversions:
+        entry = recording.conversions[id(result)]
+        returned.append(("guard", entry))
+        return ("python", len(returned) - 1)
+    if isinstance(result, (tuple, list)):
+        return (type(result), [_template(recording, x, returned) for x in result])
+    if isinstance(result, dict):
+        return (dict, {k: _template(recording, v, returned) for k, v in result.items()})
+    return ("object", result)
+
+
+def _rebuild(template, raw):
+    kind, item = template
+    if kind == "tensor":
+        return Tensor(np.array(raw[item], copy=True))
+    if kind == "array":
+        return np.array(raw[item], copy=True)
+    if kind == "python":
+        return raw[item]
+    if kind == "object":
+        return item
+    if kind is dict:
+        return {k: _rebuild(v, raw) for k, v in item.items()}
+    return kind(_rebuild(x, raw) for x in item)
+
+
+def _used_optimizers(recording: Recording) -> list:
+    written = {id(recording.arrays[v]) for e in recording.entries for v in e.writes}
+    return [owner for owner in capture.tracked() if hasattr(owner, "_capture_key")
+            and any(id(p._data) in written for p in getattr(owner, "params", ()))]
+
+
+def _undo(recording: Recording, outputs: set) -> list:
+    """The outside arrays a replay changes before its last guard: put back if that guard fails."""
+    guards = [i for i, e in enumerate(recording.entries) if e.kind == "guard" and i not in outputs]
+    if not guards:
+        return []
+    outside = ("slot", "state", "arg")
+    seen, arrays = set(), []
+    for entry in recording.entries[:guards[-1]]:
+        for v in entry.writes:
+            if recording.kinds[v] in outside and v not in seen:
+                seen.add(v)
+                arrays.append(recording.arrays[v])
+    return arrays
+
+
+def _snapshot(tape: _Tape) -> dict:
+    r = tape.recording
+    arrays = {id(r.arrays[v]): (r.arrays[v], r.arrays[v].copy()) for e in r.entries for v in e.writes
+              if r.kinds[v] in ("slot", "state", "arg")}
+    slots = {(id(t), name): (t, name, getattr(t, name)) for t, name, _ in r.bindings.values()}
+    copies = {key: (t, name, None if a is None else np.array(a, copy=True)) for key, (t, name, a) in slots.items()}
+    states = {(id(c), k): (c, k, c[k]) for c, k, _ in r.states}
+    draws = [(resolve, resolve().bit_generator.state) for resolve in tape.draws]
+    return {"arrays": arrays, "slots": slots, "copies": copies, "states": states, "draws": draws,
+            "legacy": np.random.get_state()}
+
+
+def _restore(snapshot: dict) -> None:
+    for array, copy in snapshot["arrays"].values():
+        np.copyto(array, copy)
+    for key, (t, name, a) in snapshot["slots"].items():
+        if getattr(t, name) is not a:  # rebound by the run: back to (a copy of) what it held
+            setattr(t, name, snapshot["copies"][key][2])
+    for c, k, a in snapshot["states"].values():
+        c[k] = a
+    for resolve, state in snapshot["draws"]:
+        resolve().bit_generator.state = state
+    np.random.set_state(snapshot["legacy"])
+
+
+def _differs(replayed: dict, eager: dict) -> str:
+    pairs = [(f"array {i}", replayed["arrays"][k][1], eager["arrays"][k][0])
+             for i, k in enumerate(replayed["arrays"])]
+    pairs += [(f"{name} of a Tensor", replayed["copies"][k][2], eager["copies"][k][2])
+              for k, (t, name, _) in replayed["copies"].items() if k in eager["copies"]]
+    for what, a, b in pairs:
+        if (a is None) != (b is None):
+            return what
+        if a is not None and not np.allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=True):
+            return what
+    return ""
