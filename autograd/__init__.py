@@ -15,7 +15,6 @@ from . import ops  # noqa: F401  (attaches the ops to Tensor: tensor_class impor
 from .symbolic import to_latex, to_sympy
 from .value import Value
 from . import functional
-from .captured import CaptureError, CapturedStep, compile
 from . import factories as _factories, sampling as _sampling, toplevel as _toplevel
 
 # torch's creation functions, dtypes, random sampling and module-level math (cat, exp, max, ...).
@@ -23,10 +22,12 @@ from . import factories as _factories, sampling as _sampling, toplevel as _tople
 _TORCH_MODULES = (_factories, _sampling, _toplevel)
 globals().update({name: getattr(module, name) for module in _TORCH_MODULES for name in module.__all__})
 
-# The renderer and explode (the package viz/) load graphviz; imported on first use, so `import autograd` stays fast.
+# The renderer and explode (the package viz/) load graphviz, and compile its recorder; imported on first use, so
+# `import autograd` stays fast.
 _LAZY = {"draw_graph": "viz", "backward_frames": "viz", "GraphvizNotFoundError": "viz",
          "explode": "viz", "Exploded": "viz", "ValueArray": "viz", "GradientMismatchError": "viz",
-         "step_through": "viz", "export_html": "viz", "StepThrough": "viz"}
+         "step_through": "viz", "export_html": "viz", "StepThrough": "viz",
+         "compile": "captured", "CapturedStep": "captured", "CaptureError": "captured"}
 
 
 def __getattr__(name: str):

@@ -62,7 +62,9 @@ class CapturedStep:
 
     def __call__(self, *args, **kwargs):
         if self._eager_only:
-            return self.step(*args, **kwargs)
+            return self._eager(args, kwargs)
+        if kwargs:  # by name, in one order
+            args, kwargs = args + tuple(kwargs[k] for k in sorted(kwargs)), {"names": sorted(kwargs)}
         key = _signature(args, kwargs)
         tape = self._tapes.get(key)
         if tape is not None:
@@ -71,16 +73,22 @@ class CapturedStep:
             except Stale:
                 del self._tapes[key]
             except Failed:  # state was put back: this call takes another path, eagerly
-                return self.step(*args, **kwargs)
+                return self._eager(args, kwargs)
         if key not in self._seen:  # the first run makes lazy state (optimizer buffers) eagerly
             self._seen.add(key)
-            return self.step(*args, **kwargs)
+            return self._eager(args, kwargs)
         if self.recordings >= self.max_recordings:
             warnings.warn(f"compile: {self.step.__name__} was recorded {self.recordings} times (its Python path "
                           "or settings keep changing); it runs eagerly from now on", RuntimeWarning, stacklevel=2)
             self._eager_only = True
-            return self.step(*args, **kwargs)
+            return self._eager(args, kwargs)
         return self._record(key, args, kwargs)
+
+    def _eager(self, args, kwargs):
+        names = kwargs.get("names", ())
+        if not names:
+            return self.step(*args, **kwargs)
+        return self.step(*args[:-len(names)], **dict(zip(names, args[-len(names):])))
 
     # --- recording ------------------------------------------------------------------------
     def _record(self, key, args, kwargs):
@@ -89,12 +97,14 @@ class CapturedStep:
         legacy = _legacy_state()
         keys = {id(o): o._capture_key() for o in capture.tracked() if not getattr(o, "capturable", True)}
         with recording:
-            recording.arg_position = {}
-            traced_args = [_argument(recording, a) for a in args]
-            traced_kwargs = {k: _argument(recording, v) for k, v in kwargs.items()}
-            result = self.step(*traced_args, **traced_kwargs)
+            recording.arg_position, recording.arg_sources = {}, []
+            traced = tuple(_argument(recording, a, i) for i, a in enumerate(args))
+            result = self._eager(traced, kwargs)
             returned: list = []
             template = _template(recording, result, returned)
+        if not recording.entries:
+            raise CaptureError(f"compile: {self.step.__name__} did no NumPy work on Tensors, so there is nothing to "
+                               "replay (a Value graph is plain Python: run it without compile)")
         recording.optimizers = _used_optimizers(recording)
         draws = [e.func[0] for e in recording.entries if e.kind == "draw"]
         if legacy != _legacy_state() and not draws:
@@ -114,8 +124,7 @@ class CapturedStep:
 
     # --- replaying ------------------------------------------------------------------------
     def _replay(self, tape: _Tape, args, kwargs):
-        arrays = [_array(a) for a in args] + [_array(v) for v in kwargs.values()]
-        arrays = [a for a in arrays if a is not None]
+        arrays = args  # the replay takes each argument's array itself
         if not tape.checked:
             return self._check(tape, args, kwargs, arrays)
         saved = [a.copy() for a in tape.undo] if tape.undo else None
@@ -146,9 +155,9 @@ class CapturedStep:
             raise
         replayed = _snapshot(tape), [np.array(r, copy=True) if isinstance(r, np.ndarray) else r for r in raw]
         _restore(before)
-        result = self.step(*args, **kwargs)
+        result = self._eager(args, kwargs)
         eager = _snapshot(tape)
-        differs = _differs(replayed[0], eager)
+        differs = _differs(replayed[0], eager) or _outputs_differ(tape.template, replayed[1], result)
         if differs:
             self._eager_only = True
             warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({differs}); "
@@ -165,33 +174,36 @@ def _legacy_state() -> tuple:
 
 
 def _signature(args, kwargs) -> tuple:
-    def one(x):
+    """What a recording is for: the grad mode, each argument's kind, shape and dtype (a Python value's
+    value, another object's identity), and the keyword names."""
+    key = [is_grad_enabled(), *kwargs.get("names", ())]
+    for x in args:
         if isinstance(x, Tensor):
-            return ("tensor", x.shape, x.dtype.str, x.requires_grad)
-        if isinstance(x, np.ndarray):
-            return ("array", x.shape, x.dtype.str)
-        if x is None or isinstance(x, (bool, int, float, str)):
-            return (type(x).__name__, x)
-        return ("object", id(x))
-    return (is_grad_enabled(), tuple(map(one, args)), tuple((k, one(v)) for k, v in sorted(kwargs.items())))
+            data = x._data
+            key.append((data.shape, data.dtype, x.requires_grad, x.__class__))
+        elif isinstance(x, np.ndarray):
+            key.append((x.shape, x.dtype, x.__class__))
+        elif x is None or isinstance(x, (bool, int, float, str)):
+            key.append((x.__class__, x))
+        else:
+            key.append(id(x))
+    return tuple(key)
 
 
-def _argument(recording: Recording, x):
+def _argument(recording: Recording, x, i: int):
+    """Argument i as the recording sees it; its array is an input the replay is given (``a0``, ...)."""
     if isinstance(x, Tensor):
         array = Tensor.__dict__["_data"].slot.__get__(x)  # the array itself, not its recorded stand-in
-        if id(array) not in recording.index:
-            recording.argument(array)
-            recording.arg_position[recording.index[id(array)]] = len(recording.arg_position)
+        read = "._data"
+    elif isinstance(x, np.ndarray):
+        array, read = x, ""
+    else:
         return x
-    if isinstance(x, np.ndarray):
-        traced = recording.argument(x)
-        recording.arg_position[recording.index[id(traced)]] = len(recording.arg_position)
-        return traced
-    return x
-
-
-def _array(x):
-    return x._data if isinstance(x, Tensor) else x if isinstance(x, np.ndarray) else None
+    if id(array) not in recording.index:
+        recording.argument(array)
+        recording.arg_position[recording.index[id(array)]] = len(recording.arg_sources)
+        recording.arg_sources.append((i, read))
+    return x if read else recording.traced[recording.index[id(array)]]
 
 
 def _template(recording: Recording, result, returned: list):
@@ -275,6 +287,24 @@ def _restore(snapshot: dict) -> None:
     for resolve, state in snapshot["draws"]:
         resolve().bit_generator.state = state
     np.random.set_state(snapshot["legacy"])
+
+
+def _outputs_differ(template, raw: list, result) -> str:
+    """What the eager step returned where the replay returned ``raw`` differently ("" if nothing)."""
+    kind, item = template
+    if kind in ("tensor", "array", "python"):
+        value = result.numpy() if isinstance(result, Tensor) else result
+        try:
+            same = np.allclose(np.asarray(raw[item], dtype=float), np.asarray(value, dtype=float), rtol=1e-5,
+                               atol=1e-8, equal_nan=True)
+        except (TypeError, ValueError):
+            same = raw[item] == value
+        return "" if same else "the returned value"
+    if kind == "object":
+        same = item is result or (isinstance(item, (int, float, str, bool)) and item == result)
+        return "" if same or item is None else "the returned value (not computed by NumPy: a Value graph?)"
+    pairs = zip(item.values(), result.values()) if kind is dict else zip(item, result)
+    return next((d for t, r in pairs if (d := _outputs_differ(t, raw, r))), "")
 
 
 def _differs(replayed: dict, eager: dict) -> str:

@@ -207,8 +207,9 @@ def write(recording, outputs: set, returned: list) -> tuple:
         body.append(f"{w.const(container, 's')}[{w.spec(key)}] = {w.value(value)}")
     results = [f"o{r[1]}" if isinstance(r, tuple) else w.value(r) for r in returned]
     body.append(f"return ({''.join(r + ', ' for r in results)})")
-    arguments = ", ".join(f"a{i}" for i in range(len(recording.arg_position)))
-    source = f"def replay({arguments}):\n" + "".join(f"    {line}\n" for line in body)
+    arguments = ", ".join(f"i{i}" for i in range(1 + max((i for i, _ in recording.arg_sources), default=-1)))
+    body[:0] = [f"a{k} = i{i}{read}" for k, (i, read) in enumerate(recording.arg_sources)]
+    source = f"def replay({arguments}{', ' if arguments else ''}*rest):\n" + "".join(f"    {line}\n" for line in body)
     namespace = dict(w.names)
     exec(compile(source, "<captured step>", "exec"), namespace)
     return namespace["replay"], source

@@ -38,3 +38,4 @@ def test_readme_examples_run_in_order_and_show_what_they_claim(tmp_path, monkeyp
     assert "0.weight" in str(ns["w"].report())
     assert "3.2958 (27, 2) float32" in printed.getvalue().splitlines()  # log(27): the torch-style example
     assert "gradcheck: input 0 at index (0,): analytic gradient 0.5498339973" in printed.getvalue()  # s, not s(1-s)
+    assert "1 17" in printed.getvalue().splitlines() and "out=" in ns["step"].source  # autograd.compile

@@ -228,3 +228,96 @@ def test_a_returned_tensor_is_the_callers():
     run = autograd.compile(lambda x: w * x)
     results = [run(Tensor(np.array([float(i)]))) for i in range(5)]
     assert [r.item() for r in results] == [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_a_step_on_values_is_refused():
+    w = autograd.Value(2.0)
+    run = autograd.compile(lambda x: (w * x).data)
+    run(3.0)
+    with pytest.raises(CaptureError, match="Value graph"):
+        run(3.0)
+
+
+def test_writing_into_an_outside_array_is_refused():
+    scratch = np.zeros(3)
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        np.add(scratch, (w * x)._data, out=scratch)
+        return scratch.sum()
+
+    run = autograd.compile(step)
+    run(Tensor(np.ones(3)))
+    with pytest.raises(CaptureError, match="keep it in a Tensor"):
+        run(Tensor(np.ones(3)))
+
+
+def test_an_error_while_recording_puts_everything_back():
+    zeros, data_slot = np.zeros, Tensor.__dict__["_data"]
+    calls = []
+
+    def step(x):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyError("inside the step")
+        return (x * 2).sum().item()
+
+    run = autograd.compile(step)
+    run(Tensor(np.ones(2)))
+    with pytest.raises(KeyError, match="inside the step"):
+        run(Tensor(np.ones(2)))
+    assert np.zeros is zeros and Tensor.__dict__["_data"] is data_slot
+    assert autograd.capture.recording is None
+    assert run(Tensor(np.ones(2))) == 4.0
+
+
+def test_keywords_in_any_order_and_grad_mode():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x, scale):
+        loss = (w * x * scale).sum()
+        if autograd.is_grad_enabled():
+            loss.backward()
+            with autograd.no_grad():
+                w.data -= 0.5 * w.grad
+            w.grad = None
+        return loss.item()
+
+    run, expected = autograd.compile(step), []
+    w0 = w.numpy().copy()
+    for i in range(6):
+        kwargs = {"x": Tensor(np.array([1.0, float(i)])), "scale": Tensor(np.array(2.0))}
+        got = run(**kwargs) if i % 2 else run(**dict(reversed(kwargs.items())))
+        expected.append(got)
+    with autograd.no_grad():
+        frozen = [run(x=Tensor(np.array([1.0, 1.0])), scale=Tensor(np.array(2.0))) for _ in range(4)]
+    assert len(set(frozen)) == 1  # no updates without grad: a recording of its own
+    w.data = Tensor(w0)
+    eager = []
+    for i in range(6):
+        eager.append(step(Tensor(np.array([1.0, float(i)])), Tensor(np.array(2.0))))
+    assert expected == eager
+
+
+def test_a_loaded_checkpoint_is_picked_up():
+    def make():
+        model = nn.Linear(3, 2, dtype=np.float64, seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).pow(2).sum()
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return model, step
+
+    (model, step), (eager_model, eager_step) = make(), make()
+    run = autograd.compile(step)
+    saved = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    for i in range(10):
+        if i == 6:
+            model.load_state_dict(saved)
+            eager_model.load_state_dict(saved)
+        assert run(x) == eager_step(x)
