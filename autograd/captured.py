@@ -18,10 +18,13 @@ import numpy as np
 
 from . import capture
 from .graph import is_grad_enabled
+from .quiet import hush, unhush
 from .recording import Recording
 from .replay import Failed, Stale, write
+from .step_state import (differs, outputs_differ, rebuild, restore, snapshot, template, undo_list,
+                         used_optimizers)
 from .tensor_class import Tensor
-from .tracing import CaptureError, Traced
+from .tracing import CaptureError
 
 __all__ = ["compile", "CapturedStep", "CaptureError"]
 
@@ -101,11 +104,11 @@ class CapturedStep:
             traced = tuple(_argument(recording, a, i) for i, a in enumerate(args))
             result = self._eager(traced, kwargs)
             returned: list = []
-            template = _template(recording, result, returned)
+            shape = template(recording, result, returned)
         if not recording.entries:
             raise CaptureError(f"compile: {self.step.__name__} did no NumPy work on Tensors, so there is nothing to "
                                "replay (a Value graph is plain Python: run it without compile)")
-        recording.optimizers = _used_optimizers(recording)
+        recording.optimizers = used_optimizers(recording)
         draws = [e.func[0] for e in recording.entries if e.kind == "draw"]
         if legacy != _legacy_state() and not draws:
             raise CaptureError("the step draws from NumPy's global random state (np.random.*), which a replay "
@@ -119,8 +122,8 @@ class CapturedStep:
         if not unready:
             replay, source = write(recording, outputs, returned)
             self.source = source
-            self._tapes[key] = _Tape(recording, replay, source, template, _undo(recording, outputs), draws)
-        return _rebuild(template, raw)  # copies: the recording's arrays are the replays' buffers
+            self._tapes[key] = _Tape(recording, replay, source, shape, undo_list(recording, outputs), draws)
+        return rebuild(shape, raw)  # copies: the recording's arrays are the replays' buffers
 
     # --- replaying ------------------------------------------------------------------------
     def _replay(self, tape: _Tape, args, kwargs):
@@ -131,6 +134,7 @@ class CapturedStep:
         if saved is not None:
             legacy = np.random.get_state()
             states = [resolve().bit_generator.state for resolve in tape.draws]
+        token = hush()  # silent, as the eager ops are
         try:
             raw = tape.replay(*arrays)
         except Failed:
@@ -141,26 +145,31 @@ class CapturedStep:
                     resolve().bit_generator.state = state
                 np.random.set_state(legacy)
             raise
+        finally:
+            unhush(token)
         self.replays += 1
-        return _rebuild(tape.template, raw)
+        return rebuild(tape.template, raw)
 
     def _check(self, tape: _Tape, args, kwargs, arrays):
         """The first replay, against an eager run from the same state: a recording that missed some
         work (a value computed outside NumPy's view) would differ here. Returns the eager result."""
-        before = _snapshot(tape)
+        before = snapshot(tape)
+        token = hush()
         try:
             raw = tape.replay(*arrays)
         except Failed:
-            _restore(before)
+            restore(before)
             raise
-        replayed = _snapshot(tape), [np.array(r, copy=True) if isinstance(r, np.ndarray) else r for r in raw]
-        _restore(before)
+        finally:
+            unhush(token)
+        replayed = snapshot(tape), [np.array(r, copy=True) if isinstance(r, np.ndarray) else r for r in raw]
+        restore(before)
         result = self._eager(args, kwargs)
-        eager = _snapshot(tape)
-        differs = _differs(replayed[0], eager) or _outputs_differ(tape.template, replayed[1], result)
-        if differs:
+        eager = snapshot(tape)
+        what = differs(replayed[0], eager) or outputs_differ(tape.template, replayed[1], result)
+        if what:
             self._eager_only = True
-            warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({differs}); "
+            warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({what}); "
                           "it runs eagerly from now on. Please report the step.", RuntimeWarning, stacklevel=3)
         tape.checked = True
         return result
@@ -204,117 +213,3 @@ def _argument(recording: Recording, x, i: int):
         recording.arg_position[recording.index[id(array)]] = len(recording.arg_sources)
         recording.arg_sources.append((i, read))
     return x if read else recording.traced[recording.index[id(array)]]
-
-
-def _template(recording: Recording, result, returned: list):
-    """The step's result with arrays replaced by positions in ``returned`` (what a replay fills in)."""
-    if isinstance(result, Tensor):
-        data = Tensor.__dict__["_data"].slot.__get__(result)
-        if id(result) not in recording.born or not isinstance(data, np.ndarray):
-            return ("object", result)
-        returned.append(recording.index[id(data)])
-        return ("tensor", len(returned) - 1)
-    if isinstance(result, Traced):
-        returned.append(recording.index[id(result)])
-        return ("array", len(returned) - 1)
-    if id(result) in recording.conversions:
-        entry = recording.conversions[id(result)]
-        returned.append(("guard", entry))
-        return ("python", len(returned) - 1)
-    if isinstance(result, (tuple, list)):
-        return (type(result), [_template(recording, x, returned) for x in result])
-    if isinstance(result, dict):
-        return (dict, {k: _template(recording, v, returned) for k, v in result.items()})
-    return ("object", result)
-
-
-def _rebuild(template, raw):
-    kind, item = template
-    if kind == "tensor":
-        return Tensor(np.array(raw[item], copy=True))
-    if kind == "array":
-        return np.array(raw[item], copy=True)
-    if kind == "python":
-        return raw[item]
-    if kind == "object":
-        return item
-    if kind is dict:
-        return {k: _rebuild(v, raw) for k, v in item.items()}
-    return kind(_rebuild(x, raw) for x in item)
-
-
-def _used_optimizers(recording: Recording) -> list:
-    written = {id(recording.arrays[v]) for e in recording.entries for v in e.writes}
-    return [owner for owner in capture.tracked() if hasattr(owner, "_capture_key")
-            and any(id(p._data) in written for p in getattr(owner, "params", ()))]
-
-
-def _undo(recording: Recording, outputs: set) -> list:
-    """The outside arrays a replay changes before its last guard: put back if that guard fails."""
-    guards = [i for i, e in enumerate(recording.entries) if e.kind == "guard" and i not in outputs]
-    if not guards:
-        return []
-    outside = ("slot", "state", "arg")
-    seen, arrays = set(), []
-    for entry in recording.entries[:guards[-1]]:
-        for v in entry.writes:
-            if recording.kinds[v] in outside and v not in seen:
-                seen.add(v)
-                arrays.append(recording.arrays[v])
-    return arrays
-
-
-def _snapshot(tape: _Tape) -> dict:
-    r = tape.recording
-    arrays = {id(r.arrays[v]): (r.arrays[v], r.arrays[v].copy()) for e in r.entries for v in e.writes
-              if r.kinds[v] in ("slot", "state", "arg")}
-    slots = {(id(t), name): (t, name, getattr(t, name)) for t, name, _ in r.bindings.values()}
-    copies = {key: (t, name, None if a is None else np.array(a, copy=True)) for key, (t, name, a) in slots.items()}
-    states = {(id(c), k): (c, k, c[k]) for c, k, _ in r.states}
-    draws = [(resolve, resolve().bit_generator.state) for resolve in tape.draws]
-    return {"arrays": arrays, "slots": slots, "copies": copies, "states": states, "draws": draws,
-            "legacy": np.random.get_state()}
-
-
-def _restore(snapshot: dict) -> None:
-    for array, copy in snapshot["arrays"].values():
-        np.copyto(array, copy)
-    for key, (t, name, a) in snapshot["slots"].items():
-        if getattr(t, name) is not a:  # rebound by the run: back to (a copy of) what it held
-            setattr(t, name, snapshot["copies"][key][2])
-    for c, k, a in snapshot["states"].values():
-        c[k] = a
-    for resolve, state in snapshot["draws"]:
-        resolve().bit_generator.state = state
-    np.random.set_state(snapshot["legacy"])
-
-
-def _outputs_differ(template, raw: list, result) -> str:
-    """What the eager step returned where the replay returned ``raw`` differently ("" if nothing)."""
-    kind, item = template
-    if kind in ("tensor", "array", "python"):
-        value = result.numpy() if isinstance(result, Tensor) else result
-        try:
-            same = np.allclose(np.asarray(raw[item], dtype=float), np.asarray(value, dtype=float), rtol=1e-5,
-                               atol=1e-8, equal_nan=True)
-        except (TypeError, ValueError):
-            same = raw[item] == value
-        return "" if same else "the returned value"
-    if kind == "object":
-        same = item is result or (isinstance(item, (int, float, str, bool)) and item == result)
-        return "" if same or item is None else "the returned value (not computed by NumPy: a Value graph?)"
-    pairs = zip(item.values(), result.values()) if kind is dict else zip(item, result)
-    return next((d for t, r in pairs if (d := _outputs_differ(t, raw, r))), "")
-
-
-def _differs(replayed: dict, eager: dict) -> str:
-    pairs = [(f"array {i}", replayed["arrays"][k][1], eager["arrays"][k][0])
-             for i, k in enumerate(replayed["arrays"])]
-    pairs += [(f"{name} of a Tensor", replayed["copies"][k][2], eager["copies"][k][2])
-              for k, (t, name, _) in replayed["copies"].items() if k in eager["copies"]]
-    for what, a, b in pairs:
-        if (a is None) != (b is None):
-            return what
-        if a is not None and not np.allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=True):
-            return what
-    return ""

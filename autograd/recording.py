@@ -14,23 +14,11 @@ import traceback
 import numpy as np
 
 from . import capture, memory
-from .tracing import CaptureError, Entry, Ref, Traced, _recording, is_static
+from .tracing import (STATIC, WRITE_FIRST, CaptureError, Entry, Ref, Traced, _recording, flat, is_static, refs,
+                      takes_out, user_frames)
 
 __all__ = ["Recording"]
 
-# NumPy callables that take out= for their result, beyond ufuncs and ufunc methods.
-_TAKES_OUT = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.any, np.all, np.std, np.var,
-              np.clip, np.cumsum, np.cumprod, np.round, np.argmax, np.argmin, np.take, np.concatenate,
-              np.stack, np.ndarray.sum, np.ndarray.mean, np.ndarray.max, np.ndarray.min, np.ndarray.prod,
-              np.ndarray.any, np.ndarray.all, np.ndarray.std, np.ndarray.var, np.ndarray.clip,
-              np.ndarray.cumsum, np.ndarray.cumprod, np.ndarray.round, np.ndarray.argmax, np.ndarray.argmin,
-              np.ndarray.take}
-# Callables that change their first argument in place.
-_WRITE_FIRST = {np.copyto, np.put, np.put_along_axis, np.place, np.putmask, np.fill_diagonal,
-                np.ndarray.__setitem__, np.ndarray.fill, np.ndarray.sort, np.ndarray.put, np.ndarray.partition}
-# Callables whose answer depends only on shapes and dtypes.
-_STATIC = {np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
-           np.iscomplexobj, np.isrealobj, np.min_scalar_type}
 _MAKERS = ("zeros", "ones", "empty", "full")
 _FILLS = {"zeros": 0, "ones": 1}
 _ADOPTERS = ("asarray", "asanyarray", "ascontiguousarray", "array")
@@ -133,29 +121,29 @@ class Recording:
         plain_kwargs, kwarg_spec = self._encode(dict(kwargs))
         result = self._run(func, plain_args, plain_kwargs)
         writes = self._writes(func, arg_spec, kwarg_spec)
-        refs = [s.value for s in _refs(arg_spec) + _refs(kwarg_spec)]
+        used = [s.value for s in refs(arg_spec) + refs(kwarg_spec)]
         if isinstance(result, np.generic):
             result = np.asarray(result)
         if isinstance(result, np.ndarray):
-            for given, plain in zip(_flat(tuple(args)) + _flat(dict(kwargs)),
-                                    _flat(plain_args) + _flat(plain_kwargs)):
+            for given, plain in zip(flat(tuple(args)) + flat(dict(kwargs)),
+                                    flat(plain_args) + flat(plain_kwargs)):
                 if result is plain:  # out=, or a call that returns its argument
                     if writes:
                         self.entries.append(Entry(func, arg_spec, kwarg_spec, None, writes))
                     return given
-            source = next((v for v in refs if np.may_share_memory(result, self.arrays[v])), None)
+            source = next((v for v in used if np.may_share_memory(result, self.arrays[v])), None)
             if source is not None and not writes:  # a view: free if its source stays where it is
                 traced = self._new("view", result)
                 value = self.index[id(traced)]
                 self.view_source[value] = source
-                if not (self._stable(source) and all(v == source for v in refs)):
+                if not (self._stable(source) and all(v == source for v in used)):
                     self.kinds[value] = "call"
                     self.entries.append(Entry(func, arg_spec, kwarg_spec, value, writes, kind="fresh"))
                 return traced
             traced = self._new("call", result)
             value = self.index[id(traced)]
             self.owns.add(value)
-            out = "out" not in kwargs and _takes_out(func)
+            out = "out" not in kwargs and takes_out(func)
             if out:
                 self.out_values.add(value)
             self.entries.append(Entry(func, arg_spec, kwarg_spec, value, writes, kind="out" if out else "fresh"))
@@ -169,7 +157,7 @@ class Recording:
             self.entries.append(Entry(func, arg_spec, kwarg_spec, tuple(self.index[id(r)] for r in results),
                                       writes, kind="tuple"))
             return results
-        if func in _STATIC or not refs:
+        if func in STATIC or not used:
             return result
         return self._guard(func, arg_spec, kwarg_spec, result)
 
@@ -186,16 +174,16 @@ class Recording:
         return self.kinds[value] in ("slot", "state", "const", "make", "view") or value in self.out_values
 
     def _writes(self, func, arg_spec, kwarg_spec) -> tuple:
-        writes = _refs(kwarg_spec.get("out", ()))
+        writes = refs(kwarg_spec.get("out", ()))
         method = getattr(func, "__name__", "")
-        if (func in _WRITE_FIRST or (method == "at" and isinstance(getattr(func, "__self__", None), np.ufunc))) \
+        if (func in WRITE_FIRST or (method == "at" and isinstance(getattr(func, "__self__", None), np.ufunc))) \
                 and arg_spec and isinstance(arg_spec[0], Ref):
             writes = writes + [arg_spec[0]]
         for w in writes:
             if self.kinds[w.value] == "const":
                 raise CaptureError(f"the step writes into an array that is neither a Tensor's nor one it made "
                                    f"({getattr(func, '__name__', func)} at\n"
-                                   f"{''.join(traceback.format_list(_user_frames()))}); a replay could not "
+                                   f"{''.join(traceback.format_list(user_frames()))}); a replay could not "
                                    "know what the array holds: keep it in a Tensor")
         return tuple(w.value for w in writes)
 
@@ -206,7 +194,7 @@ class Recording:
         return self._guard(convert, (Ref(self.index[id(traced)]), *args), {}, result, name)
 
     def _guard(self, func, arg_spec, kwarg_spec, result, name=""):
-        where = "".join(traceback.format_list(_user_frames()))
+        where = "".join(traceback.format_list(user_frames()))
         self.entries.append(Entry(func, arg_spec, kwarg_spec, None, (), kind="guard", expected=result,
                                   where=f"{name or getattr(func, '__name__', func)} at\n{where}"))
         self.conversions[id(result)] = len(self.entries) - 1
@@ -251,7 +239,7 @@ class Recording:
 
     def _adopter(self, original):
         def adopt(*args, **kwargs):
-            if not self.inside and any(isinstance(x, Traced) for x in _flat(args)):
+            if not self.inside and any(isinstance(x, Traced) for x in flat(args)):
                 return self.call(original, args, kwargs)
             return original(*args, **kwargs)
         return adopt
@@ -330,37 +318,3 @@ class Recording:
             if isinstance(array, Traced):
                 slot.__set__(tensor, self.arrays[self.index[id(array)]])
         return False
-
-
-def _refs(spec) -> list:
-    if isinstance(spec, Ref):
-        return [spec]
-    if isinstance(spec, (tuple, list)):
-        return [r for s in spec for r in _refs(s)]
-    if isinstance(spec, dict):
-        return [r for s in spec.values() for r in _refs(s)]
-    return []
-
-
-def _flat(item) -> list:
-    if isinstance(item, (tuple, list)):
-        return [x for s in item for x in _flat(s)]
-    if isinstance(item, dict):
-        return [x for s in item.values() for x in _flat(s)]
-    return [item]
-
-
-def _takes_out(func) -> bool:
-    if isinstance(func, np.ufunc):
-        return func.nout == 1
-    owner = getattr(func, "__self__", None)
-    if isinstance(owner, np.ufunc):
-        return func.__name__ in ("reduce", "accumulate", "reduceat", "outer")
-    return func in _TAKES_OUT
-
-
-def _user_frames() -> list:
-    """The stack above chainrule and NumPy: where in the user's step a value was read."""
-    frames = traceback.extract_stack()[:-3]
-    return [f for f in frames if "/autograd/" not in f.filename and "/numpy/" not in f.filename
-            and "/nn/" not in f.filename][-2:]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tracing import Ref
+from .tracing import Ref, refs
 
 __all__ = ["Stale", "Failed", "write", "settings"]
 
@@ -148,27 +148,17 @@ def prune(recording, returned: list) -> dict:
         if not live:
             e.kind = "skip"
             continue
-        refs = [x.value for x in _refs(e.args) + _refs(e.kwargs)]
-        if e.func in _COPIES and e.kind == "fresh" and len(refs) == 1 and refs[0] in r.owns \
-                and refs[0] not in used_later and refs[0] not in needed:
-            aliases[e.result] = refs[0]
+        used = [x.value for x in refs(e.args) + refs(e.kwargs)]
+        if e.func in _COPIES and e.kind == "fresh" and len(used) == 1 and used[0] in r.owns \
+                and used[0] not in used_later and used[0] not in needed:
+            aliases[e.result] = used[0]
             e.kind = "skip"
-            need(refs[0])
+            need(used[0])
             continue
-        for v in refs:
+        for v in used:
             need(v)
             used_later.add(v)
     return aliases
-
-
-def _refs(spec) -> list:
-    if isinstance(spec, Ref):
-        return [spec]
-    if isinstance(spec, (tuple, list)):
-        return [r for s in spec for r in _refs(s)]
-    if isinstance(spec, dict):
-        return [r for s in spec.values() for r in _refs(s)]
-    return []
 
 
 def write(recording, outputs: set, returned: list) -> tuple:

@@ -9,10 +9,11 @@ values read from an array (``bool``, ``float``, ``.item()``) become guards: a re
 from __future__ import annotations
 
 import numbers
+import traceback
 
 import numpy as np
 
-__all__ = ["Traced", "CaptureError", "Ref", "Entry", "active"]
+__all__ = ["Traced", "CaptureError", "Ref", "Entry", "active", "refs", "flat", "takes_out", "user_frames", "is_static"]
 
 
 class CaptureError(RuntimeError):
@@ -20,6 +21,20 @@ class CaptureError(RuntimeError):
 
 
 _recording = []  # the active Recording, while one runs
+
+# NumPy callables that take out= for their result, beyond ufuncs and ufunc methods.
+TAKES_OUT = {np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod, np.any, np.all, np.std, np.var,
+              np.clip, np.cumsum, np.cumprod, np.round, np.argmax, np.argmin, np.take, np.concatenate,
+              np.stack, np.ndarray.sum, np.ndarray.mean, np.ndarray.max, np.ndarray.min, np.ndarray.prod,
+              np.ndarray.any, np.ndarray.all, np.ndarray.std, np.ndarray.var, np.ndarray.clip,
+              np.ndarray.cumsum, np.ndarray.cumprod, np.ndarray.round, np.ndarray.argmax, np.ndarray.argmin,
+              np.ndarray.take}
+# Callables that change their first argument in place.
+WRITE_FIRST = {np.copyto, np.put, np.put_along_axis, np.place, np.putmask, np.fill_diagonal,
+                np.ndarray.__setitem__, np.ndarray.fill, np.ndarray.sort, np.ndarray.put, np.ndarray.partition}
+# Callables whose answer depends only on shapes and dtypes.
+STATIC = {np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
+           np.iscomplexobj, np.isrealobj, np.min_scalar_type}
 
 
 def active():
@@ -138,3 +153,37 @@ def is_static(value) -> bool:
     if isinstance(value, (tuple, list)):
         return all(is_static(item) for item in value)
     return False
+
+
+def refs(spec) -> list:
+    if isinstance(spec, Ref):
+        return [spec]
+    if isinstance(spec, (tuple, list)):
+        return [r for s in spec for r in refs(s)]
+    if isinstance(spec, dict):
+        return [r for s in spec.values() for r in refs(s)]
+    return []
+
+
+def flat(item) -> list:
+    if isinstance(item, (tuple, list)):
+        return [x for s in item for x in flat(s)]
+    if isinstance(item, dict):
+        return [x for s in item.values() for x in flat(s)]
+    return [item]
+
+
+def takes_out(func) -> bool:
+    if isinstance(func, np.ufunc):
+        return func.nout == 1
+    owner = getattr(func, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return func.__name__ in ("reduce", "accumulate", "reduceat", "outer")
+    return func in TAKES_OUT
+
+
+def user_frames() -> list:
+    """The stack above chainrule and NumPy: where in the user's step a value was read."""
+    frames = traceback.extract_stack()[:-3]
+    return [f for f in frames if "/autograd/" not in f.filename and "/numpy/" not in f.filename
+            and "/nn/" not in f.filename][-2:]

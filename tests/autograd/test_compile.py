@@ -321,3 +321,52 @@ def test_a_loaded_checkpoint_is_picked_up():
             model.load_state_dict(saved)
             eager_model.load_state_dict(saved)
         assert run(x) == eager_step(x)
+
+
+def _zoo_model(name, rng):
+    f64 = {"dtype": np.float64}
+    if name == "embedding_layernorm":
+        model = nn.Sequential(nn.Embedding(11, 6, **f64, seed=1), nn.Flatten(), nn.LayerNorm(18, **f64),
+                              nn.Linear(18, 5, **f64, seed=2))
+        return model, Tensor(rng.integers(0, 11, (8, 3))), Tensor(rng.integers(0, 5, 8))
+    if name == "conv_batchnorm2d_avgpool":
+        model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, **f64, seed=3), nn.BatchNorm2d(3, **f64), nn.Tanh(),
+                              nn.AvgPool2d(2), nn.Flatten(), nn.Linear(12, 4, **f64, seed=4))
+        return model, Tensor(rng.standard_normal((6, 2, 4, 4))), Tensor(rng.integers(0, 4, 6))
+    model = nn.Sequential(nn.Linear(5, 8, **f64, seed=5), nn.LeakyReLU(0.1), nn.Dropout(0.2, seed=6),
+                          nn.Linear(8, 8, **f64, seed=7), nn.Sigmoid(), nn.Linear(8, 3, **f64, seed=8))
+    return model, Tensor(rng.standard_normal((10, 5))), Tensor(rng.standard_normal((10, 3)))
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["embedding_layernorm", "conv_batchnorm2d_avgpool", "mlp_mse"])
+def test_models_and_optimizers(name, optimizer):
+    """Layers, losses, optimizers (with weight decay) and a learning-rate schedule: captured equals eager."""
+    def run(compiled):
+        model, x, y = _zoo_model(name, np.random.default_rng(0))
+        kwargs = {"lr": 0.01, "weight_decay": 0.01}
+        kwargs.update({"momentum": 0.9, "nesterov": True} if optimizer == "SGD" else {})
+        opt = getattr(nn.optim, optimizer)(model.parameters(), **kwargs)
+        schedule = nn.optim.StepLR(opt, step_size=5, gamma=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            out = model(x)
+            loss = F.mse_loss(out, y) if name == "mlp_mse" else F.cross_entropy(out, y)
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        go = autograd.compile(step) if compiled else step
+        losses = []
+        for _ in range(12):
+            losses.append(go(x, y))
+            schedule.step()
+        return losses, [p.numpy().copy() for p in model.parameters()], go
+
+    eager, eager_params, _ = run(False)
+    losses, params, go = run(True)
+    assert losses == eager
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+    assert not go._eager_only and go.replays >= 4  # each of the schedule's two lr changes records again
