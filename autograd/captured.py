@@ -29,6 +29,7 @@ from .tracing import CaptureError
 __all__ = ["compile", "CapturedStep", "CaptureError"]
 
 MAX_RECORDINGS = 8  # per step, as torch.compile's cache limit: past it the step runs eagerly
+KEPT = 4  # recordings kept per argument signature
 
 
 def compile(step=None, *, max_recordings: int = MAX_RECORDINGS):
@@ -48,6 +49,7 @@ class _Tape:
     def __init__(self, recording: Recording, replay, source: str, template, undo: list, draws: list):
         self.recording, self.replay, self.source, self.template = recording, replay, source, template
         self.undo, self.draws, self.checked = undo, draws, False
+        self.runs = self.failures = 0
 
 
 class CapturedStep:
@@ -64,37 +66,51 @@ class CapturedStep:
         functools.update_wrapper(self, step)
 
     def __call__(self, *args, **kwargs):
+        names = sorted(kwargs)
+        if names:  # keywords by name, in one order, after the positional arguments
+            args = args + tuple(kwargs[k] for k in names)
         if self._eager_only:
-            return self._eager(args, kwargs)
-        if kwargs:  # by name, in one order
-            args, kwargs = args + tuple(kwargs[k] for k in sorted(kwargs)), {"names": sorted(kwargs)}
-        key = _signature(args, kwargs)
-        tape = self._tapes.get(key)
-        if tape is not None:
+            return self._eager(args, names)
+        key = _signature(args, names)
+        tapes = self._tapes.setdefault(key, [])
+        for tape in tapes:  # a few recordings per signature: train() and eval() alternate, say
             try:
-                return self._replay(tape, args, kwargs)
+                return self._replay(tape, args, names)
             except Stale:
-                del self._tapes[key]
-            except Failed:  # state was put back: this call takes another path, eagerly
-                return self._eager(args, kwargs)
+                continue
+            except Failed as failed:  # state was put back: this call takes another path, eagerly
+                self._failed(tape, failed.entry)
+                return self._eager(args, names)
         if key not in self._seen:  # the first run makes lazy state (optimizer buffers) eagerly
             self._seen.add(key)
-            return self._eager(args, kwargs)
+            return self._eager(args, names)
         if self.recordings >= self.max_recordings:
-            warnings.warn(f"compile: {self.step.__name__} was recorded {self.recordings} times (its Python path "
-                          "or settings keep changing); it runs eagerly from now on", RuntimeWarning, stacklevel=2)
-            self._eager_only = True
-            return self._eager(args, kwargs)
-        return self._record(key, args, kwargs)
+            self._give_up(f"it was recorded {self.recordings} times (its Python path or settings keep changing)")
+            return self._eager(args, names)
+        if len(tapes) >= KEPT:
+            tapes.pop()
+        return self._record(key, args, names)
 
-    def _eager(self, args, kwargs):
-        names = kwargs.get("names", ())
+    def _eager(self, args, names):
         if not names:
-            return self.step(*args, **kwargs)
+            return self.step(*args)
         return self.step(*args[:-len(names)], **dict(zip(names, args[-len(names):])))
 
+    def _failed(self, tape, entry: int) -> None:
+        """A value read from the data differed from the recording's: fine now and then (a rare branch);
+        when it differs on most calls the replay only costs time, so the step runs eagerly."""
+        tape.failures += 1
+        if tape.failures >= 3 and tape.failures > tape.runs:
+            where = tape.recording.entries[entry].where
+            self._give_up(f"a Python value it reads from the data changes on most calls ({where.strip()}); "
+                          "return such values (loss.item()) from the step instead of using them inside it")
+
+    def _give_up(self, why: str) -> None:
+        warnings.warn(f"compile: {self.step.__name__} runs eagerly from now on: {why}", RuntimeWarning, stacklevel=4)
+        self._eager_only = True
+
     # --- recording ------------------------------------------------------------------------
-    def _record(self, key, args, kwargs):
+    def _record(self, key, args, names):
         self.recordings += 1
         recording = Recording(Tensor)
         legacy = _legacy_state()
@@ -102,7 +118,7 @@ class CapturedStep:
         with recording:
             recording.arg_position, recording.arg_sources = {}, []
             traced = tuple(_argument(recording, a, i) for i, a in enumerate(args))
-            result = self._eager(traced, kwargs)
+            result = self._eager(traced, names)
             returned: list = []
             shape = template(recording, result, returned)
         if not recording.entries:
@@ -122,14 +138,14 @@ class CapturedStep:
         if not unready:
             replay, source = write(recording, outputs, returned)
             self.source = source
-            self._tapes[key] = _Tape(recording, replay, source, shape, undo_list(recording, outputs), draws)
+            self._tapes[key].insert(0, _Tape(recording, replay, source, shape, undo_list(recording, outputs), draws))
         return rebuild(shape, raw)  # copies: the recording's arrays are the replays' buffers
 
     # --- replaying ------------------------------------------------------------------------
-    def _replay(self, tape: _Tape, args, kwargs):
+    def _replay(self, tape: _Tape, args, names):
         arrays = args  # the replay takes each argument's array itself
         if not tape.checked:
-            return self._check(tape, args, kwargs, arrays)
+            return self._check(tape, args, names, arrays)
         saved = [a.copy() for a in tape.undo] if tape.undo else None
         if saved is not None:
             legacy = np.random.get_state()
@@ -148,9 +164,10 @@ class CapturedStep:
         finally:
             unhush(token)
         self.replays += 1
+        tape.runs += 1
         return rebuild(tape.template, raw)
 
-    def _check(self, tape: _Tape, args, kwargs, arrays):
+    def _check(self, tape: _Tape, args, names, arrays):
         """The first replay, against an eager run from the same state: a recording that missed some
         work (a value computed outside NumPy's view) would differ here. Returns the eager result."""
         before = snapshot(tape)
@@ -164,13 +181,15 @@ class CapturedStep:
             unhush(token)
         replayed = snapshot(tape), [np.array(r, copy=True) if isinstance(r, np.ndarray) else r for r in raw]
         restore(before)
-        result = self._eager(args, kwargs)
+        result = self._eager(args, names)
         eager = snapshot(tape)
         what = differs(replayed[0], eager) or outputs_differ(tape.template, replayed[1], result)
         if what:
             self._eager_only = True
-            warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({what}); "
-                          "it runs eagerly from now on. Please report the step.", RuntimeWarning, stacklevel=3)
+            warnings.warn(f"compile: the replay of {self.step.__name__} differs from its eager run ({what}), so it "
+                          "runs eagerly from now on: the step reads something the recording cannot see change "
+                          "(a global rebound between calls, a Python counter); pass such values as arguments",
+                          RuntimeWarning, stacklevel=4)
         tape.checked = True
         return result
 
@@ -182,10 +201,10 @@ def _legacy_state() -> tuple:
     return key.tobytes(), pos, has_gauss, cached
 
 
-def _signature(args, kwargs) -> tuple:
+def _signature(args, names) -> tuple:
     """What a recording is for: the grad mode, each argument's kind, shape and dtype (a Python value's
     value, another object's identity), and the keyword names."""
-    key = [is_grad_enabled(), *kwargs.get("names", ())]
+    key = [is_grad_enabled(), *names]
     for x in args:
         if isinstance(x, Tensor):
             data = x._data

@@ -1,6 +1,8 @@
 """autograd.compile: 20 captured steps give the parameters 20 eager steps give, and a replay is never
 taken where the step would do something else (new shapes, modes, settings, a data-dependent branch)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -176,9 +178,12 @@ def test_a_branch_on_the_data_is_never_replayed_wrongly():
         return Model(), None, (lambda i: (Tensor(np.array([1.0 if i % 3 else 0.5])),)), step
 
     eager, eager_state, _ = _train(make, False)
-    losses, state, run = _train(make, True)
+    with warnings.catch_warnings(record=True) as caught:  # it may give up replaying: the branch flips often
+        warnings.simplefilter("always")
+        losses, state, run = _train(make, True)
     assert losses == eager and np.array_equal(state[0], eager_state[0])
     assert len({loss > 4.0 for loss in eager}) == 2  # the branch went both ways
+    assert all("changes on most calls" in str(w.message) for w in caught)
 
 
 def test_mode_and_settings_changes_record_again():
@@ -370,3 +375,34 @@ def test_models_and_optimizers(name, optimizer):
     for a, b in zip(params, eager_params):
         np.testing.assert_array_equal(a, b)
     assert not go._eager_only and go.replays >= 4  # each of the schedule's two lr changes records again
+
+
+def test_a_value_that_changes_every_call_makes_the_step_eager_with_a_warning():
+    """Logging loss.item() inside the step: the replay would fail its check on every call."""
+    model = nn.Linear(4, 2, dtype=np.float64, seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    history = []
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+
+    run = autograd.compile(step)
+    x, y = Tensor(np.random.default_rng(0).standard_normal((8, 4))), Tensor(np.arange(8) % 2)
+    with pytest.warns(RuntimeWarning, match=r"return such values \(loss.item\(\)\)"):
+        for _ in range(12):
+            run(x, y)
+    assert run._eager_only and len(history) == 12  # every call ran the Python once, as eagerly
+
+
+def test_train_and_eval_alternating_keep_both_recordings():
+    model = nn.Sequential(nn.Linear(3, 3, dtype=np.float64, seed=0), nn.Dropout(0.5, seed=1))
+    run = autograd.compile(lambda x: model(x).sum().item())
+    x = Tensor(np.ones((2, 3)))
+    for i in range(24):
+        model.train(i % 4 < 2)
+        run(x)
+    assert run.recordings == 2 and run.replays >= 14
