@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+import autograd
 from autograd import Tensor, no_grad
 
 from . import functional as F
@@ -176,7 +177,7 @@ def _validation_loader(val, loader: DataLoader) -> DataLoader | None:
 
 
 def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10, val=None,
-        metrics=None, early_stopping: int | None = None, progress: bool = True) -> History:
+        metrics=None, early_stopping: int | None = None, progress: bool = True, compile: bool = False) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader``, calling ``loss_fn(output, y_batch)``; returns the History.
 
     ``val`` is an (X, y) pair or a DataLoader, evaluated after every epoch in eval mode without a
@@ -200,6 +201,9 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     epoch of 20 or more); when stderr is not a terminal (a log file, a pipe, CI) one plain line per
     epoch instead, with the loss and metrics. ``progress=False`` prints nothing.
 
+    ``compile=True`` runs the training step through ``autograd.compile``: recorded once per batch shape
+    and replayed as its NumPy calls, with the same results, faster at small batches.
+
     A Ctrl-C (SIGINT) that arrives during a training step (forward, loss, zero_grad, backward,
     optimizer.step) waits until the step has ended, so the model never holds half-updated weights:
     it keeps the weights of step ``History.steps`` (or the best epoch's, with early stopping; see
@@ -208,6 +212,8 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a nn.Module, got {type(model).__name__}")
+    if not isinstance(compile, (bool, np.bool_)):
+        raise TypeError(f"fit: compile must be True or False, got {compile!r}")
     if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
         raise TypeError(f"fit: optimizer must be an optimizer with step() and zero_grad() (e.g. "
                         f"nn.optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
@@ -224,13 +230,13 @@ def fit(model: Module, loss_fn, optimizer, loader: DataLoader, epochs: int = 10,
     bars = progress and _interactive(sys.stderr)  # escape codes and \r only where they redraw a bar
     lines = progress and not bars and sys.stderr is not None
     show_batches = bars and len(loader) >= _BATCH_BAR_MIN
+    step = _training_step(model, loss_fn, optimizer, compile)
     try:
         with _flags_kept(model), tqdm(range(1, epochs + 1), desc="epochs", file=sys.stderr,
                                       disable=not bars) as bar:
             model.train()
             for epoch in bar:
-                train_loss, scores = _train_epoch(model, loss_fn, optimizer, loader, functions, f"epoch {epoch}",
-                                                  show_batches, history)
+                train_loss, scores = _train_epoch(step, loader, functions, f"epoch {epoch}", show_batches, history)
                 summary = {"loss": train_loss}
                 if val is not None:
                     summary["val_loss"], val_scores = _evaluate(model, loss_fn, val, functions)
@@ -300,8 +306,22 @@ class _DeferredInterrupt:
         return False
 
 
-def _train_epoch(model: Module, loss_fn, optimizer, loader: DataLoader, functions: dict, description: str,
-                 show: bool, history: History) -> tuple[float, dict]:
+def _training_step(model: Module, loss_fn, optimizer, captured: bool):
+    """One optimizer step on a batch; returns the loss (a float) and the model's output. Captured
+    (``autograd.compile``) if asked: the output comes back as a copy, the loss as the same float."""
+    def step(Xb, yb):
+        out = model(Xb)
+        loss = loss_fn(out, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item(), out
+
+    return autograd.compile(step) if captured else step
+
+
+def _train_epoch(step, loader: DataLoader, functions: dict, description: str, show: bool,
+                 history: History) -> tuple[float, dict]:
     """One pass of optimizer steps over ``loader``; the sample-weighted mean loss and the metrics.
 
     Each step runs whole under a deferred SIGINT and counts itself in ``history.steps``."""
@@ -310,13 +330,9 @@ def _train_epoch(model: Module, loss_fn, optimizer, loader: DataLoader, function
     with tqdm(loader, desc=description, file=sys.stderr, leave=False, disable=not show) as batches:
         for Xb, yb in batches:
             with deferred:
-                out = model(Xb)
-                loss = loss_fn(out, yb)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                loss, out = step(Xb, yb)
                 history.steps += 1
-                total += loss.item() * len(Xb)
+                total += loss * len(Xb)
                 count += len(Xb)
                 if functions:
                     outputs.append(out._data)
