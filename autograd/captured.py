@@ -50,6 +50,30 @@ class _Tape:
         self.recording, self.replay, self.source, self.template = recording, replay, source, template
         self.undo, self.draws, self.checked = undo, draws, False
         self.runs = self.failures = 0
+        self.names = self.values = ()
+
+
+def _python_values(step) -> tuple:
+    """(places, values): the Python numbers and strings the step's own code reads by name, from its
+    globals and its closure (``lr`` in ``p.data += -lr * p.grad``): a replay is valid while they hold."""
+    code = getattr(step, "__code__", None)
+    if code is None:
+        return (), ()
+    places = [(step.__globals__, name) for name in code.co_names if name in step.__globals__]
+    places += [(cell, None) for cell in step.__closure__ or ()]
+    kept = []
+    for owner, name in places:
+        try:
+            value = owner[name] if name is not None else owner.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if value is None or type(value) in (bool, int, float, str):
+            kept.append((owner, name))
+    return tuple(kept), _read(kept)
+
+
+def _read(places) -> tuple:
+    return tuple(owner[name] if name is not None else owner.cell_contents for owner, name in places)
 
 
 class CapturedStep:
@@ -138,12 +162,16 @@ class CapturedStep:
         if not unready:
             replay, source = write(recording, outputs, returned)
             self.source = source
-            self._tapes[key].insert(0, _Tape(recording, replay, source, shape, undo_list(recording, outputs), draws))
+            tape = _Tape(recording, replay, source, shape, undo_list(recording, outputs), draws)
+            tape.names, tape.values = _python_values(self.step)
+            self._tapes[key].insert(0, tape)
         return rebuild(shape, raw)  # copies: the recording's arrays are the replays' buffers
 
     # --- replaying ------------------------------------------------------------------------
     def _replay(self, tape: _Tape, args, names):
         arrays = args  # the replay takes each argument's array itself
+        if tape.names and _read(tape.names) != tape.values:
+            raise Stale
         if not tape.checked:
             return self._check(tape, args, names, arrays)
         saved = [a.copy() for a in tape.undo] if tape.undo else None

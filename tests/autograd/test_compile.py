@@ -406,3 +406,33 @@ def test_train_and_eval_alternating_keep_both_recordings():
         model.train(i % 4 < 2)
         run(x)
     assert run.recordings == 2 and run.replays >= 14
+
+
+LEARNING_RATE = 0.1
+
+
+def test_a_python_number_the_step_reads_by_name_records_again():
+    """makemore's loop: ``lr = 0.1 if i < 100000 else 0.01`` outside, ``p.data += -lr * p.grad`` inside."""
+    global LEARNING_RATE
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+
+    def step(x):
+        loss = (w * x).pow(2).sum()
+        w.grad = None
+        loss.backward()
+        w.data += -LEARNING_RATE * w.grad
+        return loss.item()
+
+    run, eager_w = autograd.compile(step), Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    x = Tensor(np.array([0.5, 1.0]))
+    got = []
+    for i in range(10):
+        LEARNING_RATE = 0.1 if i < 6 else 0.01
+        got.append(run(x))
+    LEARNING_RATE = 0.1
+    assert run.recordings == 2
+    w, expected = eager_w, []
+    for i in range(10):
+        LEARNING_RATE = 0.1 if i < 6 else 0.01
+        expected.append(step(x))
+    assert got == expected
