@@ -3,14 +3,17 @@
 The eager engine pays Python for every node (making it, sorting the graph, calling its closure);
 a hand-written NumPy step pays only for the NumPy calls. A captured step runs eagerly once (lazy state
 is made), records its NumPy calls the second time (recording.py), then replays them (replay.py), as
-tinygrad's TinyJit and CUDA graphs do. Every new argument signature, grad mode, module setting,
-optimizer hyper-parameter or array a Tensor holds is a new recording; a Python value read from the data
-(``if loss.item() > 10``) is checked on every replay, and the step runs eagerly where it differs.
-The first replay of each recording is checked against an eager run of the same step.
+tinygrad's TinyJit and CUDA graphs do. A recording is kept per argument signature and grad mode (up to
+``KEPT`` of them); each replay first checks what its recording assumed: the module settings, optimizer
+hyper-parameters, the arrays Tensors and optimizers hold, the Python numbers the step's code reads by
+name. A Python value read from the data (``if loss.item() > 10``) is checked where it is read; where it
+differs, what the replay changed is put back and the step runs eagerly (for good, with a warning, when
+that happens on most calls). The first replay of each recording is checked against an eager run.
 """
 
 from __future__ import annotations
 
+import dis
 import functools
 import warnings
 
@@ -59,7 +62,7 @@ def _python_values(step) -> tuple:
     code = getattr(step, "__code__", None)
     if code is None:
         return (), ()
-    places = [(step.__globals__, name) for name in code.co_names if name in step.__globals__]
+    places = [(step.__globals__, name) for name in _global_names(code) if name in step.__globals__]
     places += [(cell, None) for cell in step.__closure__ or ()]
     kept = []
     for owner, name in places:
@@ -70,6 +73,15 @@ def _python_values(step) -> tuple:
         if value is None or type(value) in (bool, int, float, str):
             kept.append((owner, name))
     return tuple(kept), _read(kept)
+
+
+def _global_names(code) -> list:
+    """The names ``code`` (and the comprehensions in it) loads as globals, not its attribute names."""
+    names = [i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names += _global_names(const)
+    return list(dict.fromkeys(names))
 
 
 def _read(places) -> tuple:
@@ -109,7 +121,7 @@ class CapturedStep:
             self._seen.add(key)
             return self._eager(args, names)
         if self.recordings >= self.max_recordings:
-            self._give_up(f"it was recorded {self.recordings} times (its Python path or settings keep changing)")
+            self._give_up(f"it was recorded {self.recordings} times (its Python path or settings keep changing)", 3)
             return self._eager(args, names)
         if len(tapes) >= KEPT:
             tapes.pop()
@@ -126,11 +138,13 @@ class CapturedStep:
         tape.failures += 1
         if tape.failures >= 3 and tape.failures > tape.runs:
             where = tape.recording.entries[entry].where
-            self._give_up(f"a Python value it reads from the data changes on most calls ({where.strip()}); "
-                          "return such values (loss.item()) from the step instead of using them inside it")
+            self._give_up(f"a Python value it reads from the data changes on most calls ({where}); "
+                          "return such values (loss.item()) from the step instead of using them inside it", 4)
 
-    def _give_up(self, why: str) -> None:
-        warnings.warn(f"compile: {self.step.__name__} runs eagerly from now on: {why}", RuntimeWarning, stacklevel=4)
+    def _give_up(self, why: str, stacklevel: int) -> None:
+        """Run eagerly from now on, saying why; the warning points at the caller of the step."""
+        warnings.warn(f"compile: {self.step.__name__} runs eagerly from now on: {why}", RuntimeWarning,
+                      stacklevel=stacklevel)
         self._eager_only = True
 
     # --- recording ------------------------------------------------------------------------

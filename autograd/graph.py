@@ -18,6 +18,8 @@ import threading
 
 import numpy as np
 
+from . import memory
+
 __all__ = [
     "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "topological_order", "run_backward",
     "grad",
@@ -183,7 +185,8 @@ def topological_order(roots) -> list:
     return order
 
 
-KEEP_BYTES = 1 << 16  # a plain Tensor backward leaves gradients up to this size on the nodes it passed
+KEEP_BYTES = 1 << 16  # a plain Tensor backward leaves gradients up to this size on the nodes it passed, and
+# lets go of bigger data that only its graph holds (memory.free_unheld)
 
 
 def carried_grad(node):
@@ -234,6 +237,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     lift = _lift_node if create_graph else type(roots[0])._raw
     latest = inplace_clock.count  # nodes recorded before the latest in-place op get their inputs checked
     inspect = trace is not None or anomaly is not None
+    big = False  # whether an interior node's data is above KEEP_BYTES (its gradient's size tells)
     saved, _mode.grad_enabled = _mode.grad_enabled, create_graph  # as set_grad_enabled, without its object
     _mode.update()
     quiet = np.errstate(all="ignore")  # inf and nan flow through a backward silently, as in torch
@@ -244,8 +248,10 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
             if g is None:
                 continue
             parents = node.parents
-            if not parents or g.__class__ is not np.ndarray or g.nbytes > KEEP_BYTES:
-                node._g = None  # else it stays for pictures (carried_grad), and no closure writes into it
+            if not parents or g.__class__ is not np.ndarray:
+                node._g = None
+            elif g.nbytes > KEEP_BYTES:  # a smaller one stays for pictures (carried_grad); no closure writes into it
+                node._g, big = None, True
             if node._hooks is not None:
                 g = _run_hooks(node, g)
             if wanted is None:
@@ -286,6 +292,9 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
         quiet.__exit__(None, None, None)
         _mode.grad_enabled = saved
         _mode.update()
+    if big and fit is not None and not retain_graph:  # let go of the big arrays only the graph holds
+        node = parent = root = data = backward = None  # the loop's last ones, which would look held
+        memory.free_unheld(order, roots, _released, KEEP_BYTES)
     return found
 
 

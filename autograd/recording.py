@@ -194,9 +194,10 @@ class Recording:
         return self._guard(convert, (Ref(self.index[id(traced)]), *args), {}, result, name)
 
     def _guard(self, func, arg_spec, kwarg_spec, result, name=""):
-        where = "".join(traceback.format_list(user_frames()))
+        frames = user_frames()
+        place = f" at {frames[-1].filename}:{frames[-1].lineno}: {frames[-1].line}" if frames else ""
         self.entries.append(Entry(func, arg_spec, kwarg_spec, None, (), kind="guard", expected=result,
-                                  where=f"{name or getattr(func, '__name__', func)} at\n{where}"))
+                                  where=f"{name or getattr(func, '__name__', func)}(){place}"))
         self.conversions[id(result)] = len(self.entries) - 1
         self.keep.append(result)
         return result

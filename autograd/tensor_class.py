@@ -12,6 +12,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from . import memory
 from .graph import Node, _mode, inplace_clock
 
 __all__ = ["Tensor", "sum_to_shape"]
@@ -320,8 +321,11 @@ class Tensor(Node):
         self._grad = None
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2,
-                               prefix="Tensor(")
+        if memory.freed(self._data):  # a kept loss's intermediate, let go of after backward
+            body = f"<freed after backward: shape {self.shape}>"
+        else:
+            body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2,
+                                   prefix="Tensor(")
         extras = [f"dtype={self.dtype}"] if self.dtype != _DEFAULT_FLOAT else []
         if self.op:
             extras.append(f"op={self.op!r}")

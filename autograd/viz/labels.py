@@ -6,6 +6,7 @@ import graphviz
 import numpy as np
 
 from ..graph import Node, carried_grad
+from ..memory import freed
 from .modules import ModuleCalls
 
 __all__ = ["quantity_text", "record_label", "box_label", "cluster", "plain_label"]
@@ -43,12 +44,15 @@ def _array_text(a: np.ndarray, small: int) -> str:
 
 
 def quantity_text(x, small: int) -> str:
-    """The text of a data or grad value: float, ndarray, a Node (create_graph grads) or None."""
+    """The text of a data or grad value: float, ndarray, a Node (create_graph grads) or None; the data
+    a backward let go of (memory.free_unheld) says so; its shape and dtype are in the header."""
     if isinstance(x, Node):
         x = x._data
     if x is None:
         return "None"
     if isinstance(x, np.ndarray):
+        if freed(x):
+            return "freed after backward"
         return _array_text(x, small)
     return _number(x)
 

@@ -121,3 +121,15 @@ def test_only_memory_decides_which_results_are_pooled():
     sources = {path.name: path.read_text() for path in Path(autograd.ops.__file__).parent.glob("*.py")}
     assert not [name for name, text in sources.items() if "MIN_BYTES" in text or "pooled(" in text]
     assert not hasattr(memory, "pooled")
+
+
+def test_over_capacity_only_enough_idle_blocks_go_the_biggest_first(monkeypatch):
+    start = memory._held
+    monkeypatch.setattr(memory, "CAPACITY", start + (8 << 20))
+    small = [memory.empty(BIG, np.float32) for _ in range(3)]  # 1 MiB each
+    big = memory.empty((1024, 1024), np.float32)  # 4 MiB
+    del small, big  # all idle: 7 MiB held
+    busy = memory.empty((1536, 1024), np.float32)  # 6 MiB more: over capacity by 5
+    sizes = {size: len(blocks) for size, blocks in memory._blocks.items() if blocks}
+    assert memory._held - start == 8 << 20 and busy.base is not None
+    assert sizes.get(4 << 20, 0) == 0 and sizes.get(1 << 20, 0) == 2  # the 4 MiB block and one 1 MiB went
