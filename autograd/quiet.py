@@ -1,8 +1,10 @@
 """NumPy's floating-point warnings off for one op, as torch never warns: inf and nan are values.
 
-``np.errstate`` costs about 2 us to enter and leave, more than a small op itself; NumPy 2 keeps the
-setting in a context variable, which ``hush`` sets and ``unhush`` resets for a tenth of that. With
-NumPy 1 (no such variable) both fall back to ``np.errstate``. Use as::
+``np.errstate`` costs about 1-2 us to enter and leave, as much as a small op itself; NumPy 2 keeps
+the setting in a context variable, which ``hush`` sets and ``unhush`` resets for about a tenth of
+that. With NumPy 1 (no such variable) both fall back to ``np.errstate``. Each op hushes its own
+NumPy work once (not each NumPy call), and ``unhush`` in a ``finally`` gives the user's setting back,
+also when the op raises::
 
     token = hush()
     try:

@@ -21,6 +21,7 @@ from autograd.ops import UNSET
 from autograd.ops import conv2d as _conv2d
 from autograd.ops import pair as _pair
 from autograd.ops import window_max as _window_max
+from autograd.quiet import hush, unhush
 
 from ._helpers import REDUCTIONS as _REDUCTIONS  # noqa: F401  (kept importable under its old name)
 from ._helpers import as_tensor as _as_tensor
@@ -221,7 +222,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed=None, rng=Non
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     draw = np.float32 if dtype == np.float32 else np.float64
     mask = (_generator(seed, rng).random(x.shape, dtype=draw) >= p).astype(dtype)
-    mask *= dtype.type(1 / (1 - p))
+    token = hush()  # 1 / (1 - p) past float16's range: inf, silently
+    try:
+        mask *= dtype.type(1 / (1 - p))
+    finally:
+        unhush(token)
     return x * Tensor(mask)
 
 

@@ -10,7 +10,8 @@ number of positions. ``label_smoothing`` e gives (1 - e) * nll + e / C * sum_c w
 The plain case (no weight, nothing ignored, no smoothing) of (N, C) logits is one fused autograd
 op whose gradient is (softmax - one_hot) / N, the lecture's "dz = p - y"; the rest is
 log_softmax, one picking op (``autograd.ops.picked_nll``) and, for smoothing, a few composed Tensor ops,
-following torch's formulas term by term.
+following torch's formulas term by term. The NumPy work on targets and weights is hushed as the
+ops' is: an inf class weight gives inf or nan, as torch, without a warning.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from autograd import Tensor
 from autograd.ops import cross_entropy as _fused_cross_entropy
 from autograd.ops import nll_loss as _fused_nll_loss
 from autograd.ops import picked_nll
+from autograd.quiet import hush, unhush
 
 from ._helpers import as_tensor, check_reduction, reduce, target_like
 
@@ -55,7 +57,11 @@ def _class_indices(op: str, target, scores: Tensor, noun: str, ignore_index: int
         raise ValueError(f"{op}: target has shape {data.shape} but {noun} have shape {scores.shape}; "
                          f"expected {expected}{hint}")
     if data.dtype.kind == "f":
-        whole = data.astype(np.int64)
+        token = hush()  # nan and inf cast to int64 would warn before the error below
+        try:
+            whole = data.astype(np.int64)
+        finally:
+            unhush(token)
         if not np.array_equal(whole, data):
             raise ValueError(f"{op}: class indices must be integers, got non-integer values in the target")
         data = whole
@@ -105,18 +111,21 @@ def _class_weight(op: str, weight, classes: int, dtype, differentiable: bool = F
     return data.astype(dtype, copy=False)
 
 
-def _target_weights(index: np.ndarray, ignored, weight, dtype):
-    """Each target's weight (weight[t], 0 where ignored), or None when every weight is 1."""
-    coef = None if weight is None else weight[index]
-    if ignored is not None:
-        kept = ~ignored
-        coef = kept.astype(dtype) if coef is None else coef * kept
-    return coef
-
-
-def _total_weight(index: np.ndarray, coef) -> float:
-    """torch's mean denominator: the summed weights of the non-ignored targets (their count without weights)."""
-    return float(index.size) if coef is None else float(np.add.reduce(coef, axis=None, dtype=np.float64))
+def _target_weights(index: np.ndarray, ignored, weight, dtype, mean: bool) -> tuple:
+    """Each target's weight (weight[t], 0 where ignored; None when every weight is 1) and, for the mean,
+    torch's denominator: the summed weights of the non-ignored targets (their count without weights)."""
+    if weight is None and ignored is None:
+        return None, float(index.size) if mean else None
+    token = hush()  # an inf weight: inf * 0 is nan, silently
+    try:
+        coef = None if weight is None else weight[index]
+        if ignored is not None:
+            kept = ~ignored
+            coef = kept.astype(dtype) if coef is None else coef * kept
+        total = float(np.add.reduce(coef, axis=None, dtype=np.float64)) if mean else None
+    finally:
+        unhush(token)
+    return coef, total
 
 
 def nll_loss(input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
@@ -135,8 +144,7 @@ def nll_loss(input, target, weight=None, *, ignore_index: int = -100, reduction:
 
 def _picked_nll(log_probs: Tensor, index: np.ndarray, ignored, weight, reduction: str) -> Tensor:
     """-weight[t] * log_probs[.., t, ..] per target (0 if ignored), reduced over the kept targets' weights."""
-    coef = _target_weights(index, ignored, weight, log_probs.dtype)
-    total = _total_weight(index, coef) if reduction == "mean" else None
+    coef, total = _target_weights(index, ignored, weight, log_probs.dtype, reduction == "mean")
     return picked_nll(log_probs, index, reduction, coef, ignored, total)
 
 
@@ -202,7 +210,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100, reduc
     if ignored is not None:
         smooth = Tensor.where(ignored, 0.0, smooth)
     if reduction == "mean":
-        total = _total_weight(index, _target_weights(index, ignored, weight, logits.dtype))
+        total = _target_weights(index, ignored, weight, logits.dtype, True)[1]
         smooth = smooth.sum() * (1.0 / total if total else np.nan)
     elif reduction == "sum":
         smooth = smooth.sum()

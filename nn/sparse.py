@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, ops
+from autograd.quiet import hush, unhush
 
 from . import init
 from ._helpers import generator, parameter, positive_int
@@ -61,10 +62,14 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 def _renorm(weight: np.ndarray, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
     """torch's max_norm: looked-up rows whose norm exceeds max_norm are scaled down to it, in place."""
     rows = np.unique(rows)
-    norms = np.linalg.norm(weight[rows], ord=norm_type, axis=1)
-    big = norms > max_norm
-    if big.any():
-        weight[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(weight.dtype)
+    token = hush()  # a norm past the float range is inf (its row then scales to 0), silently
+    try:
+        norms = np.linalg.norm(weight[rows], ord=norm_type, axis=1)
+        big = norms > max_norm
+        if big.any():
+            weight[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(weight.dtype)
+    finally:
+        unhush(token)
 
 
 def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

@@ -5,6 +5,8 @@ where ``backward(g, out, *inputs)`` returns one gradient per input, in the outpu
 shape: the graph core reduces each to its input's shape. In a plain backward the arguments are
 ndarrays; under ``create_graph=True`` they are Tensors, so closures use operators, methods that
 ndarray and Tensor share (reshape, transpose, swapaxes, sum, astype, ...) and the helpers below.
+Closures run inside the backward walk, whose NumPy warnings are off as a whole (graph.py): inf and
+nan need no hush of their own there, while each op's forward hushes its own (``autograd.quiet``).
 """
 
 from __future__ import annotations
@@ -102,8 +104,7 @@ def _gate(g, weights, x=None, into=None, select: bool = True):
     for ops where torch does (abs, leaky_relu). Its own adjoint."""
     if finite(g):  # the usual case: no inf or nan in g, so a product is a select
         return np.multiply(g, weights, out=into)
-    with np.errstate(invalid="ignore"):  # inf * 0: nan, which the select turns into 0
-        result = np.asarray(np.multiply(g, weights, out=into))  # 0-d: an array, for copyto
+    result = np.asarray(np.multiply(g, weights, out=into))  # 0-d: an array, for copyto; inf * 0: nan, selected away
     if select:
         np.copyto(result, 0, where=np.broadcast_to(weights == 0, result.shape))
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor
 from .shape import _axis
 
@@ -168,7 +169,12 @@ def ndimension(a: Tensor) -> int:
 
 
 def _new(a: Tensor, array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
-    return Tensor(array.astype(a.dtype if dtype is None else dtype, copy=False), requires_grad=requires_grad)
+    token = hush()  # new_tensor([1e300]) in float32: inf, silently, as torch
+    try:
+        array = array.astype(a.dtype if dtype is None else dtype, copy=False)
+    finally:
+        unhush(token)
+    return Tensor(array, requires_grad=requires_grad)
 
 
 def _size(size: tuple) -> tuple:

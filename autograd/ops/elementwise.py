@@ -1,10 +1,15 @@
-"""Elementwise ops of two tensors: arithmetic with NumPy broadcasting, maximum/minimum, comparisons; and astype."""
+"""Elementwise ops of two tensors: arithmetic with NumPy broadcasting, maximum/minimum, comparisons; and astype.
+
+Each op runs its NumPy work, the cast of a constant operand included, under one ``hush``: 1 / 0,
+inf - inf, an overflowing product and 1e300 cast to float32 give inf or nan silently, as torch.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import derivatives, memory
+from ..quiet import hush, unhush
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _operand, _result
 from .closure import gate, raw
@@ -24,9 +29,9 @@ OPERATORS = {
 _ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)
 
 
-def _binary(op: str, forward, a, b):
+def _binary(op: str, forward, a: Tensor, b: Tensor):
     """Run a broadcasting forward, naming the op and both shapes if they do not broadcast; a big
-    result goes to a reused buffer, laid out as the operand of its shape."""
+    result goes to a reused buffer, laid out as the operand of its shape. The caller hushes."""
     x, y = a._data, b._data
     try:
         if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f":
@@ -38,36 +43,61 @@ def _binary(op: str, forward, a, b):
 
 def add(a: Tensor, b) -> Tensor:
     """a + b; the gradient flows unchanged to both inputs."""
-    b = _operand(b, a)
-    return _result(_binary("add", np.add, a, b), (a, b), derivatives.ADD.each, "+")
+    token = hush()
+    try:
+        b = _operand(b, a)
+        data = _binary("add", np.add, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), derivatives.ADD.each, "+")
 
 
 def sub(a: Tensor, b) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
-    b = _operand(b, a)
-    return _result(_binary("sub", np.subtract, a, b), (a, b), derivatives.SUB.each, "-")
+    token = hush()
+    try:
+        b = _operand(b, a)
+        data = _binary("sub", np.subtract, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), derivatives.SUB.each, "-")
 
 
 def mul(a: Tensor, b) -> Tensor:
     """a * b; the inputs swap: d/da = b, d/db = a."""
-    b = _operand(b, a)
-    return _result(_binary("mul", np.multiply, a, b), (a, b), derivatives.MUL.each, "*")
+    token = hush()
+    try:
+        b = _operand(b, a)
+        data = _binary("mul", np.multiply, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), derivatives.MUL.each, "*")
 
 
 def div(a: Tensor, b) -> Tensor:
     """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
-    b = _operand(b, a)
-    return _result(_binary("div", np.true_divide, a, b), (a, b), derivatives.DIV.each, "/")
+    token = hush()
+    try:
+        b = _operand(b, a)
+        data = _binary("div", np.true_divide, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), derivatives.DIV.each, "/")
 
 
 def pow(a: Tensor, b) -> Tensor:
     """a ** b; d/da = b a**(b-1) (0 where b == 0), d/db = a**b log(a) (0 where a == 0)."""
-    if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, (bool, np.bool_)):
-        b = b.item() if isinstance(b, np.generic) else b  # a weak scalar, as torch's: float32 stays float32
-        data = (_float_data(a) if isinstance(b, float) else a._data) ** b
-        return _result(data, (a,), (lambda g, out, x: g * 0 if b == 0 else g * b * x ** (b - 1),), f"**{b:g}")
-    b = _operand(b, a)
-    return _result(_binary("pow", np.power, a, b), (a, b), _POW, "**")
+    token = hush()
+    try:
+        if isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, (bool, np.bool_)):
+            b = b.item() if isinstance(b, np.generic) else b  # a weak scalar, as torch's: float32 stays float32
+            data = (_float_data(a) if isinstance(b, float) else a._data) ** b
+            return _result(data, (a,), (lambda g, out, x: g * 0 if b == 0 else g * b * x ** (b - 1),), f"**{b:g}")
+        b = _operand(b, a)
+        data = _binary("pow", np.power, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), _POW, "**")
 
 
 def _power_base(g, out, x, y):  # d(x**y)/dx = y x**(y-1)
@@ -87,18 +117,27 @@ def neg(a: Tensor) -> Tensor:
     return _result(-a._data, (a,), derivatives.NEG.each, "neg")
 
 
-def _reflected(op):
+def _reflected(name: str, forward, backward, symbol: str):
+    """The op ``name`` with a constant b on the left, e.g. 2 - t: the tensor-tensor path, swapped."""
     def reflected(a: Tensor, b) -> Tensor:
-        return op(_operand(b, a), a)
+        token = hush()
+        try:
+            b = _operand(b, a)
+            data = _binary(name, forward, b, a)
+        finally:
+            unhush(token)
+        return _result(data, (b, a), backward, symbol)
 
-    reflected.__name__ = reflected.__qualname__ = "r" + op.__name__
-    reflected.__doc__ = f"b {op.__name__} a for a constant b on the left, e.g. 2 - t."
+    reflected.__name__ = reflected.__qualname__ = "r" + name
+    reflected.__doc__ = f"b {name} a for a constant b on the left, e.g. 2 - t."
     return reflected
 
 
-radd, rsub, rmul, rdiv, rpow = map(_reflected, (add, sub, mul, div, pow))
-
-
+radd = _reflected("add", np.add, derivatives.ADD.each, "+")
+rsub = _reflected("sub", np.subtract, derivatives.SUB.each, "-")
+rmul = _reflected("mul", np.multiply, derivatives.MUL.each, "*")
+rdiv = _reflected("div", np.true_divide, derivatives.DIV.each, "/")
+rpow = _reflected("pow", np.power, _POW, "**")
 
 
 def _share(wins, x, y):
@@ -109,8 +148,13 @@ def _share(wins, x, y):
 
 
 def _extremum(op: str, forward, wins, a: Tensor, b) -> Tensor:
-    b = _operand(b, a)
-    return _result(_binary(op, forward, a, b), (a, b), (
+    token = hush()  # maximum never warns, but a constant's cast may (1e300 to float32: inf)
+    try:
+        b = _operand(b, a)
+        data = _binary(op, forward, a, b)
+    finally:
+        unhush(token)
+    return _result(data, (a, b), (
         lambda g, out, x, y: gate(g, _share(wins, raw(x), raw(y)), x),
         lambda g, out, x, y: gate(g, _share(wins, raw(y), raw(x)), y)), op)
 
@@ -126,8 +170,13 @@ def minimum(a: Tensor, b) -> Tensor:
 
 
 def astype(a: Tensor, dtype) -> Tensor:
-    """The data cast to ``dtype``; the gradient is cast back. A non-float result records no graph."""
-    data = a._data.astype(dtype)
+    """The data cast to ``dtype`` (past its range: inf, as torch; nan to an integer: whatever NumPy gives,
+    silently); the gradient is cast back. A non-float result records no graph."""
+    token = hush()
+    try:
+        data = a._data.astype(dtype)
+    finally:
+        unhush(token)
     if data.dtype.kind != "f":
         return Tensor(data)
     source = a._data.dtype
@@ -137,13 +186,17 @@ def astype(a: Tensor, dtype) -> Tensor:
 # --- comparisons: boolean tensors, never differentiated ---------------------------------------
 def _comparison(name: str, symbol: str, forward):
     def compare(a: Tensor, b) -> Tensor:
+        token = hush()  # comparisons never warn, but a constant's cast may (1e300 to float32: inf)
         try:
-            b = _operand(b, a)
-        except TypeError:
-            if name in ("eq", "ne"):
-                return NotImplemented  # t == None, t == "x": Python falls back to identity
-            raise
-        return Tensor(_binary(name, forward, a, b))
+            try:
+                b = _operand(b, a)
+            except TypeError:
+                if name in ("eq", "ne"):
+                    return NotImplemented  # t == None, t == "x": Python falls back to identity
+                raise
+            return Tensor(_binary(name, forward, a, b))
+        finally:
+            unhush(token)
 
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"a {symbol} b elementwise: a bool tensor, never differentiated."

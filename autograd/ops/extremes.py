@@ -71,8 +71,8 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
         winners = raw(x) == raw(out).reshape(kept)
         if first:
             return gate(g.reshape(kept), _first(winners, axes).astype(raw(out).dtype), x)
-        with np.errstate(invalid="ignore", divide="ignore"):  # nan results: nan gradient, as torch
-            share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
+        # nan results: nan gradient, as torch's amax (silently: the backward walk is hushed)
+        share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=raw(out).dtype)
         return g.reshape(kept) * share  # torch's amax and max() multiply too: an inf there gives nan
 
     def spread_by_views(g, out, x, into):
@@ -99,10 +99,9 @@ def _extreme(op: str, ufunc, a: Tensor, axis, keepdims, dim, keepdim, first: boo
         for won in winners[1:]:
             count += won
         grad = memory.empty(x.shape, x.dtype, x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.true_divide(g.reshape(dropped), count, out=count)
-            for s, won in zip(slices, winners):
-                np.multiply(won, scale, out=grad[s])
+        scale = np.true_divide(g.reshape(dropped), count, out=count)
+        for s, won in zip(slices, winners):
+            np.multiply(won, scale, out=grad[s])
         return grad
 
     return _result(data, (a,), (fused(spread_by_views, spread),), op)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _operand, _result
 from .closure import raw
 
@@ -46,7 +47,11 @@ def _index_part(part):
         part = np.asarray(part) if part else np.zeros(0, np.int64)
     if isinstance(part, np.ndarray) and part.dtype.kind == "f":
         # float32 is the default dtype of Tensor([0, 1]); accept such arrays when they hold integers
-        whole = part.astype(np.int64)
+        token = hush()  # nan and inf cast to int64 would warn before the error below
+        try:
+            whole = part.astype(np.int64)
+        finally:
+            unhush(token)
         if not np.array_equal(whole, part):
             raise IndexError("getitem: index arrays must hold integers or booleans, got non-integer floats")
         part = whole

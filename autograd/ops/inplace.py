@@ -5,6 +5,8 @@ array in place and stamps the tensor's version, so a backward that saved it rais
 using the new values. Inside a graph (a non-leaf, or a right-hand side that requires grad) the op
 is recorded out of place and the tensor takes the new node's place, keeping its memory, while a
 snapshot keeps the old value and history. A leaf that requires grad changes only under no_grad.
+Copying a result into a narrower dtype (float64 into float32) gives inf past its range, silently, as
+torch; a constant out of range (``fill_(1e300)`` on float32) warns as NumPy does (torch refuses it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import _mode, inplace_clock, no_grad
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _new, _operand, _result
 from .closure import raw
 from .indexing import _index
@@ -85,18 +88,27 @@ def _apply(t: Tensor, name: str, op, *others) -> Tensor:
     if not _needs_graph(t, others):
         with no_grad():
             result = op(t, *others)
-        np.copyto(_target(t, name, result._data), result._data, casting="same_kind")
+        _copy(_target(t, name, result._data), result._data)
         t._version = inplace_clock.tick()
         return t
     old = _snapshot(t)
     result = op(old, *others)
     target = _target(t, name, result._data)
     _redirect(t, old, others)
-    np.copyto(target, result._data, casting="same_kind")
+    _copy(target, result._data)
     t.parents, t._vjp, t.op, t.requires_grad = result.parents, result._vjp, result.op, True
     t._stamp = result._stamp
     t._rebased = inplace_clock.tick()
     return t
+
+
+def _copy(target: np.ndarray, data: np.ndarray) -> None:
+    """data into target, cast as same_kind allows: float64 past float32's range is inf, silently, as torch."""
+    token = hush()
+    try:
+        np.copyto(target, data, casting="same_kind")
+    finally:
+        unhush(token)
 
 
 def add_(a: Tensor, other, alpha=1) -> Tensor:

@@ -1,10 +1,14 @@
-"""Linear algebra: matmul with NumPy's semantics (1-D promotion, broadcast batch axes), and linear (x W^T + b)."""
+"""Linear algebra: matmul with NumPy's semantics (1-D promotion, broadcast batch axes), and linear (x W^T + b).
+
+Each forward runs under one ``hush``: a product past the float range is inf, inf * 0 in a sum nan, silently.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import memory
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _operand, _result
 
 METHODS = ["matmul", "linear"]
@@ -65,9 +69,16 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def matmul(a: Tensor, b) -> Tensor:
     """a @ b as numpy.matmul; d/da = g @ b^T, d/db = a^T @ g (1-D operands promoted, batch axes summed)."""
-    b = _operand(b, a)
-    _check_matmul(a.shape, b.shape)
-    data = _matmul(a._data, b._data)
+    token = hush()
+    try:
+        if isinstance(a, Tensor):
+            b = _operand(b, a)
+        else:  # rmatmul's constant on the left
+            a = _operand(a, b)
+        _check_matmul(a.shape, b.shape)
+        data = _matmul(a._data, b._data)
+    finally:
+        unhush(token)
     reuse_a, reuse_b = bool(a.parents), bool(b.parents)  # interior nodes: their gradient is a temporary
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
 
@@ -93,7 +104,7 @@ def matmul(a: Tensor, b) -> Tensor:
 
 def rmatmul(a: Tensor, b) -> Tensor:
     """b @ a for a constant or array b on the left (the reflected operator)."""
-    return matmul(_operand(b, a), a)
+    return matmul(b, a)
 
 
 def linear(x: Tensor, weight, bias=None) -> Tensor:
@@ -102,23 +113,27 @@ def linear(x: Tensor, weight, bias=None) -> Tensor:
     One node instead of three: the bias is added into the product in place and the weight's
     gradient comes out in the weight's own layout, so neither costs a copy of a weight-sized array.
     """
-    if not isinstance(weight, Tensor):
-        weight = _operand(weight, x)
-    if bias is not None and not isinstance(bias, Tensor):
-        bias = _operand(bias, x)
-    xs, ws = x._data.shape, weight._data.shape
-    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws} "
-                         "(expected weight (out_features, in_features) and input (..., in_features))")
-    if bias is not None and bias._data.shape != ws[:1]:
-        raise ValueError(f"linear: bias must have shape ({ws[0]},) for weight of shape {ws}, "
-                         f"got {bias._data.shape}")
-    data = _matmul(x._data, weight._data.T)
-    if bias is not None:
-        if bias._data.dtype == data.dtype:
-            data += bias._data  # the product is a fresh array: no second one for the sum
-        else:
-            data = data + bias._data
+    token = hush()  # also over the operands' casts (1e300 to float32: inf)
+    try:
+        if not isinstance(weight, Tensor):
+            weight = _operand(weight, x)
+        if bias is not None and not isinstance(bias, Tensor):
+            bias = _operand(bias, x)
+        xs, ws = x._data.shape, weight._data.shape
+        if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+            raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws} "
+                             "(expected weight (out_features, in_features) and input (..., in_features))")
+        if bias is not None and bias._data.shape != ws[:1]:
+            raise ValueError(f"linear: bias must have shape ({ws[0]},) for weight of shape {ws}, "
+                             f"got {bias._data.shape}")
+        data = _matmul(x._data, weight._data.T)
+        if bias is not None:
+            if bias._data.dtype == data.dtype:
+                data += bias._data  # the product is a fresh array: no second one for the sum
+            else:
+                data = data + bias._data
+    finally:
+        unhush(token)
     reuse_x = bool(x.parents)
     rows, features = ws
     flat = len(xs) == 2  # no batch axes to fold into rows

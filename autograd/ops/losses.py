@@ -1,13 +1,15 @@
 """The fused losses nn's cross_entropy and nll_loss call once they have checked their arguments.
 
 Not Tensor methods: ``nn.functional.cross_entropy`` / ``nll_loss`` check the shapes, the class
-indices, ``weight``, ``ignore_index`` and ``reduction`` and then call one of these ops.
+indices, ``weight``, ``ignore_index`` and ``reduction`` and then call one of these ops. Each forward
+runs under one ``hush``: a -inf log-probability or an inf logit gives inf or nan, as torch, silently.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _result
 from .unary import _float_data
 
@@ -25,7 +27,11 @@ def nll_loss(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tensor:
     rows = np.arange(len(index))
     picked = a._data[rows, index]
     scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
-    data = np.multiply(np.add.reduce(picked), scale, dtype=picked.dtype)
+    token = hush()
+    try:
+        data = np.multiply(np.add.reduce(picked), scale, dtype=picked.dtype)
+    finally:
+        unhush(token)
 
     def backward(g, out, x):
         if isinstance(g, Tensor):
@@ -47,13 +53,17 @@ def cross_entropy(a: Tensor, index: np.ndarray, reduction: str = "mean") -> Tens
     for the backward is the only array saved."""
     x = _float_data(a)
     flat = _flat_picks(x.shape, index)
-    shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
-    probs = np.exp(shifted)
-    total = np.add.reduce(probs, axis=1, keepdims=True)
-    picked = np.add.reduce(shifted.take(flat)) - np.add.reduce(np.log(total[:, 0]))
     scale = (-1 / len(index) if len(index) else np.nan) if reduction == "mean" else -1.0
-    data = np.multiply(picked, scale, dtype=x.dtype)
-    probs /= total
+    token = hush()
+    try:
+        shifted = np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True)) if x.size else x.copy()
+        probs = np.exp(shifted)
+        total = np.add.reduce(probs, axis=1, keepdims=True)
+        picked = np.add.reduce(shifted.take(flat)) - np.add.reduce(np.log(total[:, 0]))
+        data = np.multiply(picked, scale, dtype=x.dtype)
+        probs /= total
+    finally:
+        unhush(token)
 
     def backward(g, out, x):
         if isinstance(g, Tensor):  # create_graph: the same formula, recorded
@@ -90,22 +100,26 @@ def picked_nll(log_probs: Tensor, index: np.ndarray, reduction: str = "mean", co
     for nothing (their stand-in class must not turn a -inf log-probability into nan)."""
     x = log_probs._data
     pos = _positions(x.ndim, index)
-    terms = np.asarray(x[pos])
-    if coef is not None:
-        terms = terms * coef
-    if ignored is not None:  # 0 also where an ignored row's stand-in class 0 has a -inf log-probability
-        terms = np.where(ignored, 0, terms)
     if reduction == "mean":
         total = float(index.size) if total is None else total
         scale = -1.0 / total if total else np.nan
     else:
         scale = -1.0
-    if reduction == "none":
-        data = np.asarray(terms * scale, dtype=x.dtype)
-        if ignored is not None:
-            data = np.where(ignored, 0, data).astype(x.dtype, copy=False)  # 0, not -0.0
-    else:
-        data = np.asarray(np.add.reduce(terms, axis=None) * scale, dtype=x.dtype)
+    token = hush()
+    try:
+        terms = np.asarray(x[pos])
+        if coef is not None:
+            terms = terms * coef
+        if ignored is not None:  # 0 also where an ignored row's stand-in class 0 has a -inf log-probability
+            terms = np.where(ignored, 0, terms)
+        if reduction == "none":
+            data = np.asarray(terms * scale, dtype=x.dtype)
+            if ignored is not None:
+                data = np.where(ignored, 0, data).astype(x.dtype, copy=False)  # 0, not -0.0
+        else:
+            data = np.asarray(np.add.reduce(terms, axis=None) * scale, dtype=x.dtype)
+    finally:
+        unhush(token)
 
     def picks(g):
         """The gradient's values at the picked entries (0 at ignored targets, which must not turn nan)."""
@@ -133,12 +147,16 @@ def binary_cross_entropy(p: Tensor, y: np.ndarray) -> Tensor:
     """Elementwise -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)), as torch's binary_cross_entropy,
     with torch's gradient (p - y) / max(p (1 - p), 1e-12): finite, and 0 through a sigmoid that underflowed."""
     x = p._data
-    with np.errstate(divide="ignore"):
+    token = hush()  # log(0): -inf, clamped at -100
+    try:
         data = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
+        data = data.astype(x.dtype, copy=False)
+    finally:
+        unhush(token)
 
     def backward(g, out, x):
         spread = x * (1 - x)
         spread = spread.clamp(min=_BCE_EPS) if isinstance(spread, Tensor) else np.maximum(spread, _BCE_EPS)
         return (g * (x - y) / spread,)
 
-    return _result(data.astype(x.dtype, copy=False), (p,), backward, "binary_cross_entropy")
+    return _result(data, (p,), backward, "binary_cross_entropy")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _result
 from .indexing import add_rows
 
@@ -22,17 +23,29 @@ def _input_grads(g, x_hat, rstd, weight, axes: tuple):
     return rstd * (gw - mean_g - x_hat * mean_gx)
 
 
+def _zeros_for(i: int):
+    """The derivative that gives input ``i`` a zero gradient (arrays or Tensors alike)."""
+    return lambda g, out, *inputs: inputs[i] * 0
+
+
 def layer_norm(x: Tensor, axes: tuple, weight: Tensor | None, bias: Tensor | None, eps: float) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias over ``axes`` (biased var) as one op; it keeps x_hat
     and 1/std: dx = rstd * (gw - mean(gw) - x_hat * mean(gw * x_hat)) with gw = g * weight."""
     data = x._data
-    centered = data - data.mean(axis=axes, keepdims=True)
-    rstd = 1 / np.sqrt((centered * centered).mean(axis=axes, keepdims=True) + eps)
-    x_hat = centered * rstd
-    out = x_hat if weight is None else x_hat * weight._data
-    if bias is not None:
-        out = out + bias._data
     parents = (x,) + tuple(p for p in (weight, bias) if p is not None)
+    if not data.size:  # nothing to normalise: an empty result and zero gradients (ndarray.mean would warn)
+        return _result(data.copy(), parents, tuple(_zeros_for(i) for i in range(len(parents))), "layer_norm")
+    token = hush()  # inf in x, or eps = 0 on a constant row: inf and nan, as torch, silently
+    try:
+        centered = data - data.mean(axis=axes, keepdims=True)
+        rstd = 1 / np.sqrt((centered * centered).mean(axis=axes, keepdims=True) + eps)
+        x_hat = centered * rstd
+        out = x_hat if weight is None else x_hat * weight._data
+        if bias is not None:
+            out = out + bias._data
+        out = np.asarray(out, dtype=data.dtype)
+    finally:
+        unhush(token)
 
     def normalized(g, inputs):
         """x_hat and 1/std: kept from the forward, or recomputed from x, recorded, under create_graph."""
@@ -55,7 +68,7 @@ def layer_norm(x: Tensor, axes: tuple, weight: Tensor | None, bias: Tensor | Non
 
     backward = (input_grad,) + ((weight_grad,) if weight is not None else ()) + \
         ((bias_grad,) if bias is not None else ())
-    return _result(np.asarray(out, dtype=data.dtype), parents, backward, "layer_norm")
+    return _result(out, parents, backward, "layer_norm")
 
 
 def _scatter_rows(g: Tensor, index: np.ndarray, num_rows: int, factor, kept) -> Tensor:

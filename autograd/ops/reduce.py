@@ -4,19 +4,19 @@ Axes follow NumPy: ``axis`` is None (all), an int or a tuple of ints, negative c
 ``axis=()`` reduces nothing, and a 0-d tensor has no axis 0. ``dim=`` and ``keepdim=`` are accepted
 as PyTorch's spellings of ``axis=`` and ``keepdims=`` (``shape.resolve``: giving both is an error).
 Results follow torch: ``max(dim)`` is a (values, indices) pair, ``var`` is unbiased by default, the
-sum of a bool or integer tensor is int64.
+sum of a bool or integer tensor is int64. Floating-point reductions run under one ``hush``: a sum
+that overflows is inf, the mean of nothing nan, a variance of too few elements inf or nan, silently.
 """
 
 from __future__ import annotations
 
-import builtins
 import collections
 import math
 import operator
-import warnings
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _result
 from .closure import expand, raw
 from .shape import UNSET, resolve
@@ -78,8 +78,12 @@ def sum(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET, dtyp
         a = _cast(a, dtype)
     shape, data = a.shape, a._data
     wide = np.int64 if data.dtype.kind in "biu" else None
-    return _result(np.add.reduce(data, axis=axes, keepdims=keepdims, dtype=wide), (a,),
-                   lambda g, out, x: (expand(g.reshape(kept), shape),), "sum")
+    token = hush()
+    try:
+        data = np.add.reduce(data, axis=axes, keepdims=keepdims, dtype=wide)
+    finally:
+        unhush(token)
+    return _result(data, (a,), lambda g, out, x: (expand(g.reshape(kept), shape),), "sum")
 
 
 def _floating(op: str, a: Tensor, message: str) -> None:
@@ -96,10 +100,14 @@ def mean(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET, dty
     count = math.prod(a.shape[i] for i in axes)
     shape, scale = a.shape, 1 / count if count else math.nan
     data = a._data
-    if count and data.dtype.kind == "f" and data.itemsize >= 4:  # np.mean's own steps, without its wrappers
-        data = np.true_divide(np.add.reduce(data, axis=axes, keepdims=keepdims), count)
-    else:
-        data = np.mean(data, axis=axes, keepdims=keepdims)
+    token = hush()
+    try:
+        if data.itemsize >= 4 or not count:  # np.mean's own steps without its wrappers; 0 / 0 is nan, as torch
+            data = np.true_divide(np.add.reduce(data, axis=axes, keepdims=keepdims), count)
+        else:  # float16: np.mean sums in float32
+            data = np.mean(data, axis=axes, keepdims=keepdims)
+    finally:
+        unhush(token)
     return _result(data, (a,), lambda g, out, x: (expand(g.reshape(kept) * scale, shape),), "mean")
 
 
@@ -125,8 +133,9 @@ def argmin(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET) -
     return _arg("argmin", np.argmin, a, axis, keepdims, dim, keepdim)
 
 
-def _variance(op: str, a: Tensor, axis, unbiased, keepdims, dim, keepdim, correction, ddof):
-    """var's and std's arguments (torch's, with NumPy's ddof=): data, axes, kept shape, 2 / (n - correction)."""
+def _variance(op: str, a: Tensor, axis, unbiased, keepdims, dim, keepdim, correction, ddof, root: bool = False):
+    """var's and std's arguments (torch's, with NumPy's ddof=): the variance (its square root if
+    ``root``), axes, kept shape, 2 / (n - correction)."""
     if isinstance(axis, bool) and unbiased is UNSET:  # torch's var(unbiased)
         axis, unbiased = UNSET, axis
     axes, keepdims, kept = _reduction(op, a, axis, keepdims, dim, keepdim)
@@ -135,15 +144,25 @@ def _variance(op: str, a: Tensor, axis, unbiased, keepdims, dim, keepdim, correc
     correction = resolve(op, 1, correction=correction, unbiased=unbiased, ddof=ddof)
     count = math.prod(a.shape[i] for i in axes)
     denominator = count - correction
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # n <= correction divides by 0: inf/nan, as torch
-        data = np.var(a._data, axis=axes, ddof=builtins.min(correction, count), keepdims=keepdims)
+    x = a._data
+    token = hush()
+    try:
+        if denominator > 0:
+            data = np.var(x, axis=axes, ddof=correction, keepdims=keepdims)
+        elif count:  # torch divides by max(0, n - correction): inf for a spread, else nan (np.var would warn)
+            data = np.true_divide(np.var(x, axis=axes, keepdims=keepdims), 0)
+        else:  # nothing to average: 0 / 0, nan
+            data = np.true_divide(np.add.reduce(x, axis=axes, keepdims=keepdims), 0)
+        if root:
+            data = np.sqrt(data)
+    finally:
+        unhush(token)
     return data, axes, kept, 2 / denominator if denominator > 0 else math.inf
 
 
 def _variance_grad(g, x, axes: tuple, kept: tuple, scale: float):
-    with np.errstate(invalid="ignore"):
-        return g.reshape(kept) * scale * (x - x.mean(axis=axes, keepdims=True))
+    centered = x - x.mean(axis=axes, keepdims=True) if raw(x).size else x  # empty: np.mean would warn
+    return g.reshape(kept) * scale * centered
 
 
 def var(a: Tensor, axis=UNSET, unbiased=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET, correction=UNSET,
@@ -157,13 +176,13 @@ def var(a: Tensor, axis=UNSET, unbiased=UNSET, keepdims=UNSET, *, dim=UNSET, kee
 def std(a: Tensor, axis=UNSET, unbiased=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET, correction=UNSET,
         ddof=UNSET) -> Tensor:
     """sqrt(var) with var's arguments; d/dx = (x - mean) / ((n - correction) std), 0 where std is 0 (as torch)."""
-    data, axes, kept, scale = _variance("std", a, axis, unbiased, keepdims, dim, keepdim, correction, ddof)
+    data, axes, kept, scale = _variance("std", a, axis, unbiased, keepdims, dim, keepdim, correction, ddof, True)
 
     def backward(g, out, x):
         zero = raw(out) == 0
         return (_variance_grad(g * ~zero / (out * 2 + zero), x, axes, kept, scale),)
 
-    return _result(np.sqrt(data), (a,), backward, "std")
+    return _result(data, (a,), backward, "std")
 
 
 def _truth(op: str, reduce, a: Tensor, axis, keepdims, dim, keepdim) -> Tensor:

@@ -1,9 +1,13 @@
-"""softmax, log_softmax and logsumexp along an axis, max-shifted so they never overflow."""
+"""softmax, log_softmax and logsumexp along an axis, max-shifted so they never overflow.
+
+Each forward runs under one ``hush``: inf logits give inf - inf = nan, as torch, silently.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _result
 from .extremes import _extremum, _slices
 from .reduce import _axis_index, _reduction
@@ -21,10 +25,13 @@ def logsumexp(a: Tensor, axis=UNSET, keepdims=UNSET, *, dim=UNSET, keepdim=UNSET
     """log(sum(e**x)) over ``axis``, max-shifted so it never overflows; d/dx = softmax(x) over ``axis``."""
     axes, keepdims, kept = _reduction("logsumexp", a, axis, keepdims, dim, keepdim)
     x = _float_data(a)
-    shift = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(kept, x.dtype)
-    shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows give -inf, not nan
-    with np.errstate(divide="ignore"):
+    token = hush()
+    try:
+        shift = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(kept, x.dtype)
+        shift = np.where(np.isfinite(shift), shift, 0)  # all -inf rows give -inf, not nan
         data = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+    finally:
+        unhush(token)
     if not keepdims:
         data = data.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
@@ -46,8 +53,12 @@ def softmax(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """s = e**x / sum(e**x) along ``axis``, max-shifted (stable); the gradient is s * (g - sum(g s))."""
     axis = _softmax_axis("softmax", a, axis, dim)
     x = _float_data(a)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    data = e / np.sum(e, axis=axis, keepdims=True)
+    token = hush()
+    try:
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        data = e / np.sum(e, axis=axis, keepdims=True)
+    finally:
+        unhush(token)
     return _result(data, (a,), lambda g, out, x: (
         out * (g - (g * out).sum(axis=axis, keepdims=True)),), "softmax")
 
@@ -56,8 +67,12 @@ def log_softmax(a: Tensor, axis=UNSET, *, dim=UNSET) -> Tensor:
     """x - logsumexp(x) along ``axis``, max-shifted (stable); the gradient is g - softmax(x) sum(g)."""
     axis = _softmax_axis("log_softmax", a, axis, dim)
     x = _float_data(a)
-    data = x - _extremum(np.maximum, x, (axis,), True, _slices(x, (axis,)))
-    data -= np.log(np.add.reduce(np.exp(data), axis=axis, keepdims=True))
+    token = hush()
+    try:
+        data = x - _extremum(np.maximum, x, (axis,), True, _slices(x, (axis,)))
+        data -= np.log(np.add.reduce(np.exp(data), axis=axis, keepdims=True))
+    finally:
+        unhush(token)
 
     def backward(g, out, x):
         if isinstance(out, Tensor):  # create_graph (the core lifts out); g can be a constant Tensor in a plain pass

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import derivatives, memory
+from ..quiet import hush, unhush
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..tensor_class import Tensor, _result
 from .closure import fused, gate, raw, threshold_backward
@@ -19,7 +20,9 @@ OPERATORS = {"__abs__": "abs"}
 
 # --- unary functions ------------------------------------------------------------------------
 # NaN/inf outside a function's domain are returned silently, as PyTorch does (NumPy would warn):
-# a tensor mixes many elements and one out-of-domain entry should not flood the log.
+# a tensor mixes many elements and one out-of-domain entry should not flood the log. Each forward
+# that can raise a floating-point warning runs under one ``hush``; backward closures run inside the
+# backward walk, which is silent as a whole (graph.py), so they need none.
 
 def _float_data(a: Tensor) -> np.ndarray:
     """The data as floats: integer and bool tensors go to float32, as PyTorch's default dtype."""
@@ -29,40 +32,36 @@ def _float_data(a: Tensor) -> np.ndarray:
 
 def exp(a: Tensor) -> Tensor:
     """e**x (inf past the float range, silently); d/dx = e**x = out."""
-    with np.errstate(over="ignore"):
+    token = hush()
+    try:
         data = np.exp(_float_data(a))
+    finally:
+        unhush(token)
     return _result(data, (a,), derivatives.EXP.each, "exp")
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log, -inf at 0 and nan below, silently (as PyTorch); d/dx = 1/x."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    token = hush()
+    try:
         data = np.log(_float_data(a))
-    return _result(data, (a,), _LOG, "log")
-
-
-def _quiet(derivative):
-    """``derivative`` with NumPy's warnings off: inf and nan at the edge of a domain are returned silently."""
-    def quiet(g, out, x):
-        with np.errstate(all="ignore"):
-            return derivative(g, out, x)
-
-    return quiet
-
-
-_LOG = (_quiet(derivatives.LOG.each[0]),)
+    finally:
+        unhush(token)
+    return _result(data, (a,), derivatives.LOG.each, "log")
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root, nan below 0 silently (as PyTorch); d/dx = 1 / (2 sqrt(x)), inf at 0."""
-    with np.errstate(invalid="ignore"):
+    token = hush()
+    try:
         data = np.sqrt(_float_data(a))
+    finally:
+        unhush(token)
+    return _result(data, (a,), _sqrt_backward, "sqrt")
 
-    def backward(g, out, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g / (out * 2),)
 
-    return _result(data, (a,), backward, "sqrt")
+def _sqrt_backward(g, out, x):
+    return (g / (out * 2),)
 
 
 def _call(name: str, x):
@@ -72,9 +71,12 @@ def _call(name: str, x):
 
 def _unary(forward, a: Tensor, backward, op: str) -> Tensor:
     """``forward`` of the data as floats, out-of-domain values silently inf/nan (as torch), with ``backward``."""
-    with np.errstate(all="ignore"):
+    token = hush()
+    try:
         data = forward(_float_data(a))
-    return _result(data, (a,), (_quiet(backward),), op)
+    finally:
+        unhush(token)
+    return _result(data, (a,), (backward,), op)
 
 
 def sin(a: Tensor) -> Tensor:
@@ -113,8 +115,13 @@ def rsqrt(a: Tensor) -> Tensor:
 
 
 def square(a: Tensor) -> Tensor:
-    """x * x (integers stay integers, as torch); d/dx = 2x."""
-    return _result(np.square(a._data), (a,), lambda g, out, x: (g * x * 2,), "square")
+    """x * x (integers stay integers, as torch; inf past the float range, silently); d/dx = 2x."""
+    token = hush()
+    try:
+        data = np.square(a._data)
+    finally:
+        unhush(token)
+    return _result(data, (a,), lambda g, out, x: (g * x * 2,), "square")
 
 
 def _tanh_backward(g, out, x, into):
@@ -142,10 +149,14 @@ _SIGMOID = (fused(_sigmoid_backward, derivatives.SIGMOID.each[0]),)
 
 
 def sigmoid(a: Tensor) -> Tensor:
-    """1 / (1 + e**-x) from e**-|x|, so it never overflows; d/dx = s (1 - s)."""
-    x = _float_data(a)
-    e = np.exp(-np.abs(x))
-    data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """1 / (1 + e**-x) from e**-|x|, so it never overflows (e**-|x| may underflow, silently); d/dx = s (1 - s)."""
+    token = hush()
+    try:
+        x = _float_data(a)
+        e = np.exp(-np.abs(x))
+        data = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    finally:
+        unhush(token)
     return _result(data, (a,), _SIGMOID, "sigmoid")
 
 
@@ -169,7 +180,12 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
         data = raw(x)
         return (gate(g, np.where(data > 0, 1, alpha).astype(data.dtype, copy=False), x, select=False),)
 
-    return _result(np.where(x > 0, x, x * alpha), (a,), backward, "leaky_relu")
+    token = hush()  # x * alpha may overflow or underflow: inf or 0, silently
+    try:
+        data = np.where(x > 0, x, x * alpha)
+    finally:
+        unhush(token)
+    return _result(data, (a,), backward, "leaky_relu")
 
 
 def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
@@ -182,7 +198,12 @@ def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
             return (g * (positive + ~positive * (out + alpha)),)
         return (gate(g, np.where(positive, 1, out + alpha).astype(out.dtype)),)
 
-    return _result(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), (a,), backward, "elu")
+    token = hush()  # alpha * (e**x - 1) may overflow or underflow: inf or 0, silently
+    try:
+        data = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    finally:
+        unhush(token)
+    return _result(data, (a,), backward, "elu")
 
 
 def abs(a: Tensor) -> Tensor:

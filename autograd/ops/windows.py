@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import memory
+from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _result
 from .closure import primitive
 from .linalg import _product
@@ -107,7 +108,11 @@ def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1
     if cols.ndim < 4 or cols.shape[-4:] != w.out + w.kernel:
         raise ValueError(f"fold: expected windows of shape (..., {w.out[0]}, {w.out[1]}, {w.kernel[0]}, "
                          f"{w.kernel[1]}) for output size {w.size}, got shape {cols.shape}")
-    return _fold(cols, w)
+    token = hush()  # overlapping windows add up: inf + -inf is nan, silently
+    try:
+        return _fold(cols, w)
+    finally:
+        unhush(token)
 
 
 # --- conv2d as one op -----------------------------------------------------------------------------------
@@ -147,11 +152,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dila
     out_channels = weight.shape[0]
     dtype = np.result_type(x._data.dtype, weight._data.dtype)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
-    columns = _columns(x._data, w, dtype)
-    kernel = weight._data.reshape(out_channels, -1).astype(dtype, copy=False)
-    data = np.matmul(kernel, columns, out=memory.empty((out_channels, columns.shape[1]), dtype))
-    if bias is not None:
-        data += bias._data.reshape(out_channels, 1)
+    token = hush()  # products past the float range: inf, inf * 0: nan, silently
+    try:
+        columns = _columns(x._data, w, dtype)
+        kernel = weight._data.reshape(out_channels, -1).astype(dtype, copy=False)
+        data = np.matmul(kernel, columns, out=memory.empty((out_channels, columns.shape[1]), dtype))
+        if bias is not None:
+            data += bias._data.reshape(out_channels, 1)
+    finally:
+        unhush(token)
     oh, ow = w.out
 
     def as_rows(g):

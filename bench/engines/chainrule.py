@@ -48,26 +48,28 @@ def _training_step(params: dict, forward, x: np.ndarray, y: np.ndarray, lr: floa
     return step
 
 
+def mlp_forward(x, W1, b1, W2, b2):
+    """784-256-10 MLP with ReLU."""
+    return F.linear(F.relu(F.linear(x, W1, b1)), W2, b2)
+
+
+def cnn_forward(x, K1, c1, K2, c2, W, b):
+    """conv(1->8) relu pool, conv(8->16) relu pool, linear(784->10)."""
+    h = F.max_pool2d(F.relu(F.conv2d(x, K1, c1, padding=1)), 2)
+    h = F.max_pool2d(F.relu(F.conv2d(h, K2, c2, padding=1)), 2)
+    return F.linear(h.flatten(1), W, b)
+
+
 def mlp_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
-    """784-256-10 MLP with ReLU, cross entropy, SGD."""
+    """The MLP with cross entropy and SGD."""
     require(F, *NN_FUNCTIONS)
-
-    def forward(x, W1, b1, W2, b2):
-        return F.linear(F.relu(F.linear(x, W1, b1)), W2, b2)
-
-    return _training_step(params, forward, x, y, lr)
+    return _training_step(params, mlp_forward, x, y, lr)
 
 
 def cnn_step(params: dict, x: np.ndarray, y: np.ndarray, lr: float):
-    """conv(1->8) relu pool, conv(8->16) relu pool, linear(784->10), cross entropy, SGD."""
+    """The CNN with cross entropy and SGD."""
     require(F, *NN_FUNCTIONS, "conv2d", "max_pool2d")
-
-    def forward(x, K1, c1, K2, c2, W, b):
-        h = F.max_pool2d(F.relu(F.conv2d(x, K1, c1, padding=1)), 2)
-        h = F.max_pool2d(F.relu(F.conv2d(h, K2, c2, padding=1)), 2)
-        return F.linear(h.flatten(1), W, b)
-
-    return _training_step(params, forward, x, y, lr)
+    return _training_step(params, cnn_forward, x, y, lr)
 
 
 def makemore_step(params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float):

@@ -13,9 +13,11 @@ import numpy as np
 from .scalar_net import _neuron, leaves, make_params
 
 
-def makemore_step(lib, F, params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float):
+def makemore_step(lib, F, params: dict, X: np.ndarray, Y: np.ndarray, batches: np.ndarray, lr: float,
+                  capture=None):
     """Embedding C[Xb] of a three-letter context, tanh hidden layer, cross entropy, and the lecture's
-    update ``p.data += -lr * p.grad``; step i trains on minibatch ``batches[i % len(batches)]``."""
+    update ``p.data += -lr * p.grad``; step i trains on minibatch ``batches[i % len(batches)]``.
+    ``capture`` (``autograd.compile``) wraps the step, which then takes the minibatch as its argument."""
     C, W1, b1, W2, b2 = (lib.tensor(params[k].copy()) for k in ("C", "W1", "b1", "W2", "b2"))
     parameters = [C, W1, b1, W2, b2]
     for p in parameters:
@@ -25,9 +27,7 @@ def makemore_step(lib, F, params: dict, X: np.ndarray, Y: np.ndarray, batches: n
     width = X.shape[1] * params["C"].shape[1]
     count = [0]
 
-    def step() -> float:
-        ix = minibatches[count[0] % len(minibatches)]
-        count[0] += 1
+    def train(ix) -> float:
         emb = C[Xtr[ix]]
         h = lib.tanh(emb.view(-1, width) @ W1 + b1)
         logits = h @ W2 + b2
@@ -38,6 +38,13 @@ def makemore_step(lib, F, params: dict, X: np.ndarray, Y: np.ndarray, batches: n
         for p in parameters:
             p.data += -lr * p.grad
         return loss.item()
+
+    train = capture(train) if capture else train
+
+    def step() -> float:
+        ix = minibatches[count[0] % len(minibatches)]
+        count[0] += 1
+        return train(ix)
 
     return step
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from autograd import Tensor, Value, capture, enable_grad
+from autograd.quiet import hush, unhush
 
 __all__ = ["Optimizer"]
 
@@ -164,14 +165,19 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        # _update works on the ndarrays behind the parameters, so nothing here records a graph
+        # _update works on the ndarrays behind the parameters, so nothing here records a graph; it is
+        # silent as torch's (an inf gradient makes inf - inf without a NumPy warning)
         params, states, update = self.params, self._tensor_state, self._update
-        for i in self._tensors:
-            grad = params[i]._grad
-            if grad is not None:
-                if type(grad) is not np.ndarray:  # a Tensor after backward(create_graph=True)
-                    grad = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
-                update(params[i]._data, grad, states[i])
+        token = hush()
+        try:
+            for i in self._tensors:
+                grad = params[i]._grad
+                if grad is not None:
+                    if type(grad) is not np.ndarray:  # a Tensor after backward(create_graph=True)
+                        grad = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+                    update(params[i]._data, grad, states[i])
+        finally:
+            unhush(token)
         if self._values:
             values = [self.params[i] for i in self._values]
             n = len(values)
