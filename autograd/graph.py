@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import gc
 import threading
 
 import numpy as np
@@ -225,7 +226,13 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     fit = type(roots[0])._fit_grad
     trace, anomaly = _mode.trace, _mode.anomaly
     if fit is None and not create_graph and inputs is None and trace is None and anomaly is None:
-        _scalar_backward(_scalar_order(roots), roots, seeds, retain_graph)
+        collecting = gc.isenabled()  # the walk makes no cycles: the collector would only rescan the graph
+        gc.disable()
+        try:
+            _scalar_backward(_scalar_order(roots), roots, seeds, retain_graph)
+        finally:
+            if collecting:
+                gc.enable()
         return {}
     order = topological_order(roots)
     for node in order:

@@ -213,3 +213,29 @@ def test_the_scalar_sort_gives_the_generic_order():
     roots = [nodes[-1], nodes[-7]]
     assert _scalar_order(roots) == topological_order(roots)
     assert len(_scalar_order(roots)) == len(set(_scalar_order(roots)))
+
+
+def test_a_value_backward_leaves_the_garbage_collector_as_it_found_it():
+    """The scalar walk runs with the collector off (it makes no cycles); it is back on after, also after an error."""
+    import gc
+
+    from autograd import Value
+    assert gc.isenabled()
+    a = Value(2.0)
+    (a * a + a).backward()
+    assert gc.isenabled() and a.grad == 5.0
+    gc.disable()
+    try:
+        (a * 3).backward()
+        assert not gc.isenabled()  # a collector the user turned off stays off
+    finally:
+        gc.enable()
+    c = a * a
+
+    def failing(*args):
+        raise ZeroDivisionError("inside the walk")
+
+    c._vjp = failing
+    with pytest.raises(ZeroDivisionError, match="inside the walk"):
+        c.backward()
+    assert gc.isenabled()
