@@ -41,47 +41,37 @@ def _binary(op: str, forward, a: Tensor, b: Tensor):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
-def add(a: Tensor, b) -> Tensor:
-    """a + b; the gradient flows unchanged to both inputs."""
+def _arithmetic(op: str, forward, a: Tensor, b):
+    """(b as a Tensor, forward on both arrays), silent as torch (quiet.py): the four operators' forward."""
     token = hush()
     try:
         b = _operand(b, a)
-        data = _binary("add", np.add, a, b)
+        return b, _binary(op, forward, a, b)
     finally:
         unhush(token)
+
+
+def add(a: Tensor, b) -> Tensor:
+    """a + b; the gradient flows unchanged to both inputs."""
+    b, data = _arithmetic("add", np.add, a, b)
     return _result(data, (a, b), derivatives.ADD.each, "+")
 
 
 def sub(a: Tensor, b) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
-    token = hush()
-    try:
-        b = _operand(b, a)
-        data = _binary("sub", np.subtract, a, b)
-    finally:
-        unhush(token)
+    b, data = _arithmetic("sub", np.subtract, a, b)
     return _result(data, (a, b), derivatives.SUB.each, "-")
 
 
 def mul(a: Tensor, b) -> Tensor:
     """a * b; the inputs swap: d/da = b, d/db = a."""
-    token = hush()
-    try:
-        b = _operand(b, a)
-        data = _binary("mul", np.multiply, a, b)
-    finally:
-        unhush(token)
+    b, data = _arithmetic("mul", np.multiply, a, b)
     return _result(data, (a, b), derivatives.MUL.each, "*")
 
 
 def div(a: Tensor, b) -> Tensor:
     """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
-    token = hush()
-    try:
-        b = _operand(b, a)
-        data = _binary("div", np.true_divide, a, b)
-    finally:
-        unhush(token)
+    b, data = _arithmetic("div", np.true_divide, a, b)
     return _result(data, (a, b), derivatives.DIV.each, "/")
 
 

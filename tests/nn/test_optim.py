@@ -81,14 +81,16 @@ def _id(config):
     return name + "-" + "-".join(f"{k}={v}" for k, v in kwargs.items())
 
 
+@pytest.mark.parametrize("capturable", [False, True], ids=["eager", "capturable"])
 @pytest.mark.parametrize("config", CONFIGS, ids=[_id(c) for c in CONFIGS])
-def test_tracks_torch_for_50_steps(config):
+def test_tracks_torch_for_50_steps(config, capturable):
+    """capturable=True (step counts in arrays, for autograd.compile) follows torch's ordinary mode too."""
     torch = pytest.importorskip("torch")
     name, kwargs = config
     sign = -1.0 if kwargs.get("maximize") else 1.0  # maximize -f, so the trajectories stay bounded
     ours = make_ours()
     theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in INIT]
-    opt = getattr(optim, name)(ours, **kwargs)
+    opt = getattr(optim, name)(ours, capturable=capturable, **kwargs)
     ref = getattr(torch.optim, name)(theirs, **kwargs)
     for step in range(50):
         set_grads(ours, sign)
