@@ -33,6 +33,7 @@ __all__ = ["compile", "CapturedStep", "CaptureError"]
 
 MAX_RECORDINGS = 8  # per step, as torch.compile's cache limit: past it the step runs eagerly
 KEPT = 4  # recordings kept per argument signature
+_EAGER = "eager"  # in place of a recording: this signature runs eagerly (its recording could not be kept)
 
 
 def compile(step=None, *, max_recordings: int = MAX_RECORDINGS):
@@ -110,6 +111,8 @@ class CapturedStep:
         key = _signature(args, names)
         tapes = self._tapes.setdefault(key, [])
         for tape in tapes:  # a few recordings per signature: train() and eval() alternate, say
+            if tape is _EAGER:
+                return self._eager(args, names)
             try:
                 return self._replay(tape, args, names)
             except Stale:
@@ -170,6 +173,17 @@ class CapturedStep:
                                "numpy Generator (rng=)")
         outputs = {r[1] for r in returned if isinstance(r, tuple)}
         raw = [recording.entries[r[1]].expected if isinstance(r, tuple) else recording.arrays[r] for r in returned]
+        del result, traced
+        replaced = recording.replaced()
+        if replaced:  # a replay would read the tensor the step let go of: this signature runs eagerly
+            self._tapes[key].insert(0, _EAGER)
+            shape_of = ", ".join(f"{t.label or 'a tensor'} of shape {t.shape}" for t in replaced[:3])
+            warnings.warn(f"compile: {self.step.__name__} replaces tensors it reads ({shape_of}) instead of changing "
+                          "them in place (as `self.running_mean = (1 - m) * self.running_mean + m * mean` does), so "
+                          "a replay would read the old ones; it runs eagerly. Update them in place (with "
+                          "no_grad(): self.running_mean.mul_(1 - m).add_(m * mean)) to capture it",
+                          RuntimeWarning, stacklevel=3)
+            return rebuild(shape, raw)
         unready = [o for o in recording.optimizers if id(o) in keys and o._capture_key() != keys[id(o)]]
         for optimizer in unready:  # its step count is a Python int: count in an array, and record again
             optimizer._make_capturable()

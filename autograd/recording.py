@@ -9,6 +9,7 @@ every swapped thing, also after an error.
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 import numpy as np
@@ -51,6 +52,20 @@ class _Draws:
         def draw(*args, **kwargs):
             return self._recording.draw(self._resolve, method, args, kwargs)
         return draw
+
+
+def _loop_refs() -> int:
+    """The reference count ``Recording.replaced`` sees for a Tensor only its own tuples hold."""
+    class Probe:
+        slot_reads = {}
+
+    probe = Probe()
+    probe.slot_reads = {0: (object(), "_data", 0)}
+    for tensor, _, _ in list(probe.slot_reads.values()):
+        return sys.getrefcount(tensor) - 1
+
+
+_LOOP_REFS = _loop_refs()
 
 
 class Recording:
@@ -254,6 +269,9 @@ class Recording:
             return array
         value = self.index.get(id(array))
         if value is None:
+            if id(tensor) in self.born:  # a constant the step made (a Python number as a Tensor)
+                self._new("const", array)
+                return self.traced[self.index[id(array)]]
             self._new("slot", array)
             value = self.index[id(array)]
             self.slot_reads.setdefault((id(tensor), name), (tensor, name, value))
@@ -318,4 +336,17 @@ class Recording:
             array = slot.__get__(tensor)
             if isinstance(array, Traced):
                 slot.__set__(tensor, self.arrays[self.index[id(array)]])
+        self._undo, self.keep = [], []  # ids need not stay unique now; what holds a Tensor is counted next
         return False
+
+    def replaced(self) -> list:
+        """The Tensors the step read from outside that nothing outside holds any more: state the step
+        replaced (``self.running_mean = f(self.running_mean)``) where a replay would read the old one."""
+        ours: dict = {}
+        for tensor, _, _ in [*self.slot_reads.values(), *self.bindings.values()]:
+            ours[id(tensor)] = ours.get(id(tensor), 0) + 1
+        lost = []
+        for tensor, _, _ in list(self.slot_reads.values()):
+            if sys.getrefcount(tensor) - ours[id(tensor)] <= _LOOP_REFS:
+                lost.append(tensor)
+        return lost

@@ -436,3 +436,38 @@ def test_a_python_number_the_step_reads_by_name_records_again():
         LEARNING_RATE = 0.1 if i < 6 else 0.01
         expected.append(step(x))
     assert got == expected
+
+
+def test_state_replaced_rather_than_updated_in_place_runs_eagerly():
+    """makemore part 3's hand-written batch norm rebinds its running mean each step: a replay would read the
+    old tensor, so the step runs eagerly, with a warning saying how to update in place."""
+    def make():
+        class BatchNorm:
+            def __init__(self):
+                self.running_mean = Tensor(np.zeros(3))
+
+            def __call__(self, x):
+                mean = x.mean(0, keepdim=True)
+                with autograd.no_grad():
+                    self.running_mean = 0.9 * self.running_mean + 0.1 * mean
+                return x - mean
+
+        bn, w = BatchNorm(), Tensor(np.ones((3, 3)), requires_grad=True)
+
+        class Model:
+            def parameters(self):
+                return [w, bn.running_mean]
+
+        def step(x):
+            loss = bn(x @ w).pow(2).sum()
+            w.grad = None
+            loss.backward()
+            w.data -= 0.01 * w.grad
+            return loss.item()
+        return Model(), None, (lambda i: (Tensor(np.arange(6.0).reshape(2, 3) + i),)), step
+
+    eager, eager_state, _ = _train(make, False)
+    with pytest.warns(RuntimeWarning, match="in place"):
+        losses, state, run = _train(make, True)
+    assert losses == eager and all(np.array_equal(a, b) for a, b in zip(state, eager_state))
+    assert run.replays == 0 and run.recordings == 1
