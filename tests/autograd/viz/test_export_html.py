@@ -1,14 +1,16 @@
 """export_html: one self-contained page to step through a backward pass, written whole or not at all,
 and driven in a real browser (Debian's Chromium, headless, through Playwright's Python API)."""
 
+import importlib.util
 import os
+import pathlib
 import re
 import shutil
 import struct
 
 import pytest
 
-from autograd import Value, export_html, trace_backward
+from autograd import export_html, trace_backward
 
 CHROMIUM = "/usr/bin/chromium"
 # As root in a closed network: no sandbox, no GPU, and none of Chromium's own connections.
@@ -16,14 +18,14 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+_spec = importlib.util.spec_from_file_location("viz_lecture", pathlib.Path(__file__).with_name("_lecture.py"))
+_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_examples)
+
+
 def lecture():
     """f = (x + y) z at x=-2, y=5, z=-4, not traced: export_html records the pass itself."""
-    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
+    return _examples.lecture(traced=False)
 
 
 def test_writes_one_self_contained_page_into_missing_folders(tmp_path, capsys):

@@ -1,7 +1,9 @@
 """The chain rule made visible: edge labels from the trace, backward steps, frames, finite-difference
 overlay, the anomaly mark, and the backward trace table these pictures are built from."""
 
+import importlib.util
 import math
+import pathlib
 import re
 import struct
 import time
@@ -17,15 +19,14 @@ from autograd.record import Op
 from autograd.value import _result
 
 
+_spec = importlib.util.spec_from_file_location("viz_lecture", pathlib.Path(__file__).with_name("_lecture.py"))
+_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_examples)
+
+
 def lecture():
     """f = (x + y) z at x=-2, y=5, z=-4, traced: grads -4, -4, 3."""
-    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    trace_backward(f, show=False)
-    return f
+    return _examples.lecture(traced=True)
 
 
 def records(source: str) -> dict:

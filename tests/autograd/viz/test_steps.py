@@ -1,6 +1,8 @@
 """Stepping through the backward pass: the wording of the frames, frames recorded on demand, captions,
 and the notebook player (ipywidgets, or plain HTML)."""
 
+import importlib.util
+import pathlib
 import re
 
 import numpy as np
@@ -21,16 +23,16 @@ def records(source: str) -> dict:
     return found
 
 
+_spec = importlib.util.spec_from_file_location("viz_lecture", pathlib.Path(__file__).with_name("_lecture.py"))
+_examples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_examples)
+
+
 def lecture(traced: bool = True):
-    """f = (x + y) z at x=-2, y=5, z=-4: grads -4, -4, 3."""
-    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    if traced:
-        trace_backward(f, show=False)
-    return f, (x, y, z, q)
+    """f = (x + y) z at x=-2, y=5, z=-4: grads -4, -4, 3; f and its inputs (x, y, z, q)."""
+    f = _examples.lecture(traced)
+    q, z = f._a, f._b
+    return f, (q._a, q._b, z, q)
 
 
 def test_leaves_get_no_step_of_their_own_and_gradients_say_final():
