@@ -121,7 +121,9 @@ def _threshold(g, x, into=None):
     bits = _BITS.get(g.dtype.itemsize) if g.dtype.kind == "f" and g.shape == x.shape and x.ndim else None
     if bits is None:  # a dtype or shape the bit trick does not fit (0-d: NumPy gives scalars, not arrays)
         return _gate(g, np.greater(x, 0), into=into)
-    words = np.greater(x, 0, out=memory.empty_like(x, bits))  # 1 or 0
+    # 1 or 0; from malloc, not the pool: a mask gone by the end of the call, which the pool would keep
+    # idle between steps (1 MB of the MLP's at batch 1024, 1.24x NumPy's training memory against 1.14x)
+    words = np.greater(x, 0, out=np.empty_like(x, bits))
     np.negative(words, out=words)  # -1 (every bit set) or 0
     return np.bitwise_and(g.view(bits), words, out=words if into is None else into.view(bits)).view(g.dtype)
 
