@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -36,13 +37,19 @@ class Generator:
         seed = operator.index(seed)
         if not -2 ** 63 <= seed < 2 ** 64:
             raise ValueError("Overflow when unpacking long long")
-        self._initial = seed % 2 ** 64
-        self.rng = np.random.Generator(np.random.PCG64(self._initial))
+        self._initial, self._rng = seed % 2 ** 64, None
         return self
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The NumPy generator, made at the first draw (so ``import autograd`` does not load numpy.random)."""
+        if self._rng is None:
+            self._rng = np.random.Generator(np.random.PCG64(self._initial))
+        return self._rng
 
     def seed(self) -> int:
         """Reseed from the operating system's entropy; returns the new seed."""
-        new = int(np.random.SeedSequence().entropy) % 2 ** 64
+        new = int.from_bytes(os.urandom(8), "little")
         self.manual_seed(new)
         return new
 
