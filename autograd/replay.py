@@ -46,7 +46,7 @@ def _same(a, b) -> bool:
 class _Writer:
     def __init__(self, recording, outputs: set):
         self.r, self.outputs = recording, outputs
-        self.names: dict = {"Stale": Stale, "Failed": Failed, "_same": _same, "_settings": settings}
+        self.names: dict = {"Stale": Stale, "Failed": Failed, "_same": _same}
         self.ids: dict = {}
         self.local = {}  # value -> local name, for results a replay makes afresh
         for entry in recording.entries:
