@@ -66,6 +66,7 @@ def _loop_refs() -> int:
 
 
 _LOOP_REFS = _loop_refs()
+OUTSIDE = ("slot", "state", "arg")  # the kinds of value whose array lives on after the step
 
 
 class Recording:
@@ -338,6 +339,16 @@ class Recording:
                 slot.__set__(tensor, self.arrays[self.index[id(array)]])
         self._undo, self.keep = [], []  # ids need not stay unique now; what holds a Tensor is counted next
         return False
+
+    def outside_written(self, upto: int | None = None) -> list:
+        """The arrays from outside the step (a Tensor's, an optimizer's, an argument's) that its entries
+        (the first ``upto``) change in place, each once, in order."""
+        written = {}
+        for entry in self.entries[:upto]:
+            for v in entry.writes:
+                if self.kinds[v] in OUTSIDE:
+                    written.setdefault(v, self.arrays[v])
+        return list(written.values())
 
     def replaced(self) -> list:
         """The Tensors the step read from outside that nothing outside holds any more: state the step

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .recording import OUTSIDE
 from .tracing import Ref, refs
 
 __all__ = ["Stale", "Failed", "write", "settings"]
@@ -111,7 +112,6 @@ class _Writer:
         return self.call(entry)
 
 
-_OUTSIDE = ("slot", "state", "arg")
 _COPIES = (np.ndarray.copy, np.copy)
 
 
@@ -144,7 +144,7 @@ def prune(recording, returned: list) -> dict:
         e = entries[i]
         results = e.result if isinstance(e.result, tuple) else (e.result,)
         live = e.kind in ("guard", "draw") or any(v in needed for v in results if v is not None) or \
-            any(root(w) in needed or r.kinds[root(w)] in _OUTSIDE for w in e.writes)
+            any(root(w) in needed or r.kinds[root(w)] in OUTSIDE for w in e.writes)
         if not live:
             e.kind = "skip"
             continue

@@ -62,22 +62,12 @@ def used_optimizers(recording) -> list:
 def undo_list(recording, outputs: set) -> list:
     """The outside arrays a replay changes before its last guard: put back if that guard fails."""
     guards = [i for i, e in enumerate(recording.entries) if e.kind == "guard" and i not in outputs]
-    if not guards:
-        return []
-    outside = ("slot", "state", "arg")
-    seen, arrays = set(), []
-    for entry in recording.entries[:guards[-1]]:
-        for v in entry.writes:
-            if recording.kinds[v] in outside and v not in seen:
-                seen.add(v)
-                arrays.append(recording.arrays[v])
-    return arrays
+    return recording.outside_written(guards[-1]) if guards else []
 
 
 def snapshot(tape) -> dict:
     r = tape.recording
-    arrays = {id(r.arrays[v]): (r.arrays[v], r.arrays[v].copy()) for e in r.entries for v in e.writes
-              if r.kinds[v] in ("slot", "state", "arg")}
+    arrays = {id(a): (a, a.copy()) for a in r.outside_written()}
     slots = {(id(t), name): (t, name, getattr(t, name)) for t, name, _ in r.bindings.values()}
     copies = {key: (t, name, None if a is None else np.array(a, copy=True)) for key, (t, name, a) in slots.items()}
     states = {(id(c), k): (c, k, c[k]) for c, k, _ in r.states}
