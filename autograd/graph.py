@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 from . import memory
+from .quiet import hush, unhush
 
 __all__ = [
     "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "topological_order", "run_backward",
@@ -247,8 +248,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
     big = False  # whether an interior node's data is above KEEP_BYTES (its gradient's size tells)
     saved, _mode.grad_enabled = _mode.grad_enabled, create_graph  # as set_grad_enabled, without its object
     _mode.update()
-    quiet = np.errstate(all="ignore")  # inf and nan flow through a backward silently, as in torch
-    quiet.__enter__()
+    quiet = hush()  # inf and nan flow through a backward silently, as in torch
     try:
         for node in reversed(order):
             g = node._g
@@ -296,7 +296,7 @@ def run_backward(roots, seeds, retain_graph: bool = False, create_graph: bool = 
                 parent._g = contribution if previous is None else previous + contribution
             grads = contribution = previous = None  # so the parent's closure may own its gradient (ops.owned)
     finally:
-        quiet.__exit__(None, None, None)
+        unhush(quiet)
         _mode.grad_enabled = saved
         _mode.update()
     if big and fit is not None and not retain_graph:  # let go of the big arrays only the graph holds

@@ -92,7 +92,7 @@ def _operand(x, like: "Tensor") -> "Tensor":
         kind = like._data.dtype.kind
         is_float = isinstance(x, (float, np.floating))
         dtype = like._data.dtype if kind == "f" or (kind in "iub" and not is_float) else _DEFAULT_FLOAT
-        return Tensor(np.asarray(x, dtype=dtype))
+        return _plain(np.asarray(x, dtype=dtype))
     return Tensor(np.asarray(x) if isinstance(x, np.ndarray) else _as_array(x))
 
 

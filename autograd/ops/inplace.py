@@ -11,6 +11,8 @@ torch; a constant out of range (``fill_(1e300)`` on float32) warns as NumPy does
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..graph import _mode, inplace_clock, no_grad
@@ -102,6 +104,38 @@ def _apply(t: Tensor, name: str, op, *others) -> Tensor:
     return t
 
 
+def _direct(t: Tensor, ufunc, other) -> bool:
+    """The usual update outside a graph (``p.data -= lr * p.grad``) as one NumPy call writing into t's
+    array: a float tensor and a tensor of its dtype or a Python number, broadcasting to its shape.
+    False (nothing changed) for anything else, which the general path handles or refuses."""
+    target = t._data
+    if type(other) is float or type(other) is int:
+        value = other  # a weak scalar, as torch's: float32 stays float32
+    elif isinstance(other, Tensor) and other._data.dtype == target.dtype:
+        value = other._data
+    else:
+        return False
+    if not isinstance(target, np.ndarray) or target.dtype.kind != "f" or not target.flags.writeable:
+        return False
+    token = hush()
+    try:
+        ufunc(target, value, out=target)
+    except ValueError:  # does not broadcast to t's shape: raised before anything is written
+        return False
+    finally:
+        unhush(token)
+    t._version = inplace_clock.tick()
+    return True
+
+
+def _elementwise(t: Tensor, name: str, ufunc, op, other) -> Tensor:
+    """t = op(t, other) in place: one ufunc call when no graph is involved, else the general path."""
+    _check_leaf(t, name)
+    if not _needs_graph(t, (other,)) and _direct(t, ufunc, other):
+        return t
+    return _apply(t, name, op, other)
+
+
 def _copy(target: np.ndarray, data: np.ndarray) -> None:
     """data into target, cast as same_kind allows: float64 past float32's range is inf, silently, as torch."""
     token = hush()
@@ -111,24 +145,31 @@ def _copy(target: np.ndarray, data: np.ndarray) -> None:
         unhush(token)
 
 
+_ADD, _SUB, _MUL, _DIV = operator.add, operator.sub, operator.mul, operator.truediv
+
+
 def add_(a: Tensor, other, alpha=1) -> Tensor:
     """a += alpha * other, in place."""
-    return _apply(a, "add_", lambda x, y: x + (y if alpha == 1 else y * alpha), other)
+    if alpha == 1:
+        return _elementwise(a, "add_", np.add, _ADD, other)
+    return _apply(a, "add_", lambda x, y: x + y * alpha, other)
 
 
 def sub_(a: Tensor, other, alpha=1) -> Tensor:
     """a -= alpha * other, in place."""
-    return _apply(a, "sub_", lambda x, y: x - (y if alpha == 1 else y * alpha), other)
+    if alpha == 1:
+        return _elementwise(a, "sub_", np.subtract, _SUB, other)
+    return _apply(a, "sub_", lambda x, y: x - y * alpha, other)
 
 
 def mul_(a: Tensor, other) -> Tensor:
     """a *= other, in place."""
-    return _apply(a, "mul_", lambda x, y: x * y, other)
+    return _elementwise(a, "mul_", np.multiply, _MUL, other)
 
 
 def div_(a: Tensor, other) -> Tensor:
     """a /= other, in place (true division: an integer tensor cannot hold the result)."""
-    return _apply(a, "div_", lambda x, y: x / y, other)
+    return _elementwise(a, "div_", np.true_divide, _DIV, other)
 
 
 def clamp_(a: Tensor, min=None, max=None) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 from .. import memory
 from ..quiet import hush, unhush
 from ..tensor_class import Tensor, _operand, _result
+from .product_layout import transposed_product
 
 METHODS = ["matmul", "linear"]
 OPERATORS = {"__matmul__": "matmul", "__rmatmul__": "rmatmul"}
@@ -22,6 +23,8 @@ def _check_matmul(a_shape: tuple, b_shape: tuple) -> None:
         raise ValueError(f"{message}: a 0-d operand has no axis to contract (use * to scale)")
     if a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else 0]:
         raise ValueError(message)
+    if len(a_shape) < 3 and len(b_shape) < 3:  # no batch axes (np.broadcast_shapes costs 2 us)
+        return
     try:
         np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     except ValueError:
@@ -63,7 +66,10 @@ def _grad_right(g, x, y, reuse: bool = False):
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul; a big product of two float matrices goes to a reused buffer."""
     if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
-        return np.matmul(a, b, out=memory.out((a.shape[0], b.shape[1]), a.dtype))  # an array, as 2-D products are
+        out = memory.out((a.shape[0], b.shape[1]), a.dtype)
+        if _transposed(b) and a.flags.c_contiguous:  # x @ W.T: a small batch may run faster the other way round
+            return transposed_product(a, b, out)
+        return np.matmul(a, b, out=out)  # an array, as 2-D products are
     return np.asarray(a @ b)
 
 

@@ -2,6 +2,7 @@
 conversions, hooks; micrograd's manual _backward. Each behaviour is compared with torch where it has one."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -102,6 +103,30 @@ def test_in_place_methods_match_torch(name, arg):
     out, tout = getattr(a, name)(*args, **kwargs), getattr(ta, name)(*targs, **kwargs)
     assert out is a and tout is ta
     np.testing.assert_allclose(a.numpy(), ta.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["__iadd__", "__isub__", "__imul__", "__itruediv__"])
+@pytest.mark.parametrize("other", ["float", "int", "same", "row", "0-d", "transposed self", "other dtype", "zeros"])
+def test_in_place_operators_outside_a_graph_match_torch(op, other, dtype):
+    """The one-call path of ``p.data -= lr * p.grad`` gives torch's values and dtype for every right-hand side."""
+    a, ta = both([[1.5, -2.0, 0.0], [0.25, 3.0, -7.0], [2.0, 0.5, 1.0]], dtype=dtype)
+    rhs = {"float": 0.1, "int": 3, "same": [[0.5] * 3, [2.0] * 3, [-1.0] * 3], "row": [[1.0, -0.5, 4.0]],
+           "0-d": 1.25, "other dtype": [[0.3] * 3] * 3, "zeros": [[0.0] * 3] * 3}.get(other)
+    if other == "transposed self":
+        b, tb = a.T, ta.T.clone()  # overlaps the target: read whole before writing, as NumPy (torch refuses)
+    elif isinstance(rhs, (int, float)) and other != "0-d":
+        b = tb = rhs
+    else:
+        rhs_dtype = np.float64 if (other == "other dtype") == (dtype == np.float32) else np.float32
+        b, tb = both(rhs, dtype=dtype if other != "other dtype" else rhs_dtype)
+    before, version = a, a._version if hasattr(a, "_version") else 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0/0 and x/0 give nan and inf silently, as torch
+        a = getattr(a, op)(b)
+        ta = getattr(ta, op)(tb)
+    assert a is before and a.dtype == dtype and a._version > version
+    np.testing.assert_array_equal(a.numpy(), ta.numpy())
 
 
 def test_operators_in_place_keep_the_object_and_the_dtype():
