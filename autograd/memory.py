@@ -263,7 +263,11 @@ def _survey(order: list, released, keep: int) -> tuple:
             return None
         for parent in parents:
             uses[parent] = count(parent, 0) + 1
-        for _, inputs in getattr(node, "_calls", ()):
+        try:
+            calls = node._calls  # set on every Tensor made (a getattr default would raise inside: 0.5 us)
+        except AttributeError:
+            calls = ()
+        for _, inputs in calls:
             for parent in inputs:
                 uses[parent] = count(parent, 0) + 1
     return nodes, uses

@@ -68,11 +68,11 @@ def _result(data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
         for p in parents:  # a loop, not any(): cheaper for the one or two parents of an op
             if p.requires_grad:
                 out.parents, out._vjp, out.op, out.requires_grad = parents, backward, op, True
-                out._stamp, out._hooks = inplace_clock.count, None
+                out._stamp, out._hooks, out._calls = inplace_clock.count, None, ()
                 if record is not True:
                     record.forward(out)
                 return out
-    out.parents, out._vjp, out.op, out.requires_grad, out._hooks = (), None, "", False, None
+    out.parents, out._vjp, out.op, out.requires_grad, out._hooks, out._calls = (), None, "", False, None, ()
     return out
 
 
@@ -80,7 +80,7 @@ def _plain(data: np.ndarray) -> "Tensor":
     """A Tensor with no graph around ``data`` (no copy): what ``.data``, ``.grad`` and ``detach()`` give."""
     out = _new(Tensor)
     out._data, out._grad, out.label, out.retains_grad = data, None, "", False
-    out.parents, out._vjp, out.op, out.requires_grad, out._hooks = (), None, "", False, None
+    out.parents, out._vjp, out.op, out.requires_grad, out._hooks, out._calls = (), None, "", False, None, ()
     return out
 
 
@@ -153,6 +153,7 @@ class Tensor(Node):
         self.requires_grad = bool(requires_grad)
         self.retains_grad = False
         self._hooks = None
+        self._calls = ()
 
     # --- torch's .data and .grad: graph-free Tensors sharing memory ----------------------
     @property

@@ -42,7 +42,7 @@ def _snapshot(t: Tensor) -> Tensor:
     old = _new(Tensor)
     old._data, old._grad, old.label, old.retains_grad = t._data.copy(), None, t.label, False
     old.parents, old._vjp, old.op, old.requires_grad = t.parents, t._vjp, t.op, t.requires_grad
-    old._hooks = None
+    old._hooks, old._calls = None, ()
     if t.parents:
         old._stamp = t._stamp
     return old
