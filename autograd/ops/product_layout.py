@@ -57,5 +57,5 @@ def _choose(key: tuple, x: np.ndarray, wt: np.ndarray) -> bool:
         flipped = np.ascontiguousarray(np.matmul(wt.T, x.T).T)
         end = clock()
         usual, swapped = min(usual, middle - start), min(swapped, end - middle)
-    _swap[key] = choice = swapped < GAIN * usual and np.array_equal(plain, flipped)
+    _swap[key] = choice = swapped < GAIN * usual and np.array_equal(plain, flipped, equal_nan=True)
     return choice

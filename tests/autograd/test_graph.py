@@ -202,7 +202,7 @@ def test_a_backward_through_inf_and_nan_raises_no_numpy_warning():
 
 
 def test_the_scalar_sort_gives_the_generic_order():
-    from autograd.graph import _scalar_order
+    from autograd.scalar_walk import scalar_order
     rng = np.random.default_rng(7)
     leaves = [Value(float(v)) for v in rng.standard_normal(6)]
     nodes = list(leaves)
@@ -211,8 +211,8 @@ def test_the_scalar_sort_gives_the_generic_order():
         kind = rng.integers(3)
         nodes.append(nodes[i] * nodes[j] if kind == 0 else nodes[i] + nodes[i] if kind == 1 else nodes[i].tanh())
     roots = [nodes[-1], nodes[-7]]
-    assert _scalar_order(roots) == topological_order(roots)
-    assert len(_scalar_order(roots)) == len(set(_scalar_order(roots)))
+    assert scalar_order(roots) == topological_order(roots)
+    assert len(scalar_order(roots)) == len(set(scalar_order(roots)))
 
 
 def test_a_value_backward_leaves_the_garbage_collector_as_it_found_it():
