@@ -23,11 +23,15 @@ import numpy as np
 __all__ = ["out", "out_like", "broadcast_out", "empty", "empty_like", "zeros", "reshape", "release", "placeholder",
            "freed", "free_unheld"]
 
-# Below this, malloc's own recycling wins: glibc keeps freed blocks of this size (its mmap threshold rises
-# to the largest block a process frees), hands back the one freed last, still in cache, and costs no
-# Python. Pooling from 128 KB made the MLP step at batch 128 about 4% slower than malloc (1.10x -> 1.06x
-# the hand-written NumPy step without the pool); what page-faults is the churn of multi-megabyte arrays.
-MIN_BYTES = 1 << 20
+# From glibc's first mmap threshold (128 KB) up, arrays come from the pool. Below it malloc's own recycling
+# wins (it hands back the block freed last, still in cache, and costs no Python). Above it glibc may give a
+# freed block back to the OS: its thresholds rise only with the biggest block a process has freed, so a
+# fresh process (a notebook training makemore) trims its heap at the end of every step and page-faults the
+# next one's arrays. From 1 MB up only, makemore's step at batch 256 took 1.03 ms and 218 faults a step in
+# a fresh process, the CNN's 8.2 ms and 850 (590 us and 6.3 ms with no fault from 128 KB up); the bench's
+# own process, whose earlier workloads had raised the thresholds, showed neither. The MLP step at batch
+# 128 stays within noise (+0.8%, medians of five fresh processes).
+MIN_BYTES = 128 << 10
 # Held beyond this, idle blocks are released (the biggest first) until it is not. The bench's steps
 # use at most 15 MB (the CNN at batch 64; the MLP at batch 1024: 4 MB); a CNN step at batch 256 needs
 # 75 MB and, with 60 MB of it reused, runs as fast as with all of it (256 MB used to be kept idle).

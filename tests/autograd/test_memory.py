@@ -103,7 +103,9 @@ def test_out_like_empty_like_and_broadcast_out_pool_only_big_results_laid_out_as
     big = np.ones((BIG[1], BIG[0]), np.float32).T  # column-major
     out = memory.out_like(big)
     assert out.shape == big.shape and out.strides == big.strides and out.base is not None
-    assert memory.out_like(big, np.dtype(bool)) is None  # a mask of it is 256 KiB: malloc's
+    edge = np.ones((memory.MIN_BYTES // 4 // 256, 256), np.float32)  # just big enough to be pooled
+    assert memory.out_like(edge).base is not None
+    assert memory.out_like(edge, np.dtype(bool)) is None  # a mask of it is a quarter of that: malloc's
     mask = memory.out_like(np.ones((1024, 1024), np.float32), np.dtype(bool))
     assert mask.dtype == bool and mask.shape == (1024, 1024) and mask.base is not None
     assert memory.empty_like(small, np.dtype(np.int32)).base is None  # small: NumPy's own, laid out as small
@@ -124,6 +126,7 @@ def test_only_memory_decides_which_results_are_pooled():
 
 
 def test_over_capacity_only_enough_idle_blocks_go_the_biggest_first(monkeypatch):
+    memory.release()  # only this test's blocks are idle from here on
     start = memory._held
     monkeypatch.setattr(memory, "CAPACITY", start + (8 << 20))
     small = [memory.empty(BIG, np.float32) for _ in range(3)]  # 1 MiB each
