@@ -11,7 +11,8 @@ import numpy as np
 from .. import derivatives, memory
 from ..quiet import hush, unhush
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
-from ..tensor_class import Tensor, _operand, _result
+from ..graph import _mode
+from ..tensor_class import Tensor, _operand, _plain, _result
 from .closure import gate, raw
 from .unary import _float_data
 
@@ -29,16 +30,53 @@ OPERATORS = {
 _ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)
 
 
+def _promoted(forward, x: np.ndarray, y: np.ndarray) -> tuple:
+    """x and y cast as torch's type promotion has it where NumPy's differs: a 0-d tensor does not widen a tensor
+    of its kind (float32 * a float64 0-d is float32), an integer (or bool) operand takes the float operand's
+    dtype (int64 * float32 is float32, not float64), and true division of integers is float32 (torch's
+    default float; NumPy's float64)."""
+    float_x, float_y = x.dtype.kind == "f", y.dtype.kind == "f"
+    if not (float_x or float_y) and forward is np.true_divide:
+        return x.astype(_FLOAT), y.astype(_FLOAT)
+    if x.dtype.kind == y.dtype.kind and (x.ndim == 0) != (y.ndim == 0):  # a 0-d operand of the same kind
+        return (x.astype(y.dtype), y) if x.ndim == 0 else (x, y.astype(x.dtype))  # does not widen the other
+    if float_x and not float_y:
+        return x, y.astype(x.dtype)
+    if float_y and not float_x:
+        return x.astype(y.dtype), y
+    return x, y
+
+
 def _binary(op: str, forward, a: Tensor, b: Tensor):
     """Run a broadcasting forward, naming the op and both shapes if they do not broadcast; a big
     result goes to a reused buffer, laid out as the operand of its shape. The caller hushes."""
     x, y = a._data, b._data
+    if x.dtype != y.dtype or forward is np.true_divide and x.dtype.kind != "f":
+        x, y = _promoted(forward, x, y)
     try:
         if forward not in _ARITHMETIC or x.dtype != y.dtype or x.dtype.kind != "f":
             return forward(x, y)
         return forward(x, y, out=memory.broadcast_out(x, y))
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+_SAFE_INT = 1 << 53  # a Python int up to this is exactly a float64; beyond, the general path decides
+
+
+def _with_number(forward, a: Tensor, b, reflected: bool = False):
+    """a (op) b, or b (op) a, as a Tensor outside the graph, for a Python number b and a float tensor no graph
+    records (``-lr * p.grad``): b goes to NumPy as it is, a weak scalar (float32 stays float32, as in torch
+    and as the general path's cast gives, bit for bit), with no Tensor made for it. None if that does not apply."""
+    if not (type(b) is float or type(b) is int and -_SAFE_INT <= b <= _SAFE_INT) or a._data.dtype.kind != "f" \
+            or (a.requires_grad and _mode.record):
+        return None
+    x = a._data
+    token = hush()
+    try:
+        return _plain(forward(b, x, out=memory.out_like(x)) if reflected else forward(x, b, out=memory.out_like(x)))
+    finally:
+        unhush(token)
 
 
 def _arithmetic(op: str, forward, a: Tensor, b):
@@ -51,28 +89,25 @@ def _arithmetic(op: str, forward, a: Tensor, b):
         unhush(token)
 
 
-def add(a: Tensor, b) -> Tensor:
-    """a + b; the gradient flows unchanged to both inputs."""
-    b, data = _arithmetic("add", np.add, a, b)
-    return _result(data, (a, b), derivatives.ADD.each, "+")
+def _operator(name: str, forward, formulas: str, symbol: str, doc: str):
+    """One of the four arithmetic operators: a number outside a graph takes ``_with_number``, the rest the
+    general path (b as a Tensor, recorded with the derivatives ``derivatives.<formulas>``, read per call)."""
+    def op(a: Tensor, b) -> Tensor:
+        plain = _with_number(forward, a, b)
+        if plain is not None:
+            return plain
+        b, data = _arithmetic(name, forward, a, b)
+        return _result(data, (a, b), getattr(derivatives, formulas).each, symbol)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
 
 
-def sub(a: Tensor, b) -> Tensor:
-    """a - b; d/da = 1, d/db = -1."""
-    b, data = _arithmetic("sub", np.subtract, a, b)
-    return _result(data, (a, b), derivatives.SUB.each, "-")
-
-
-def mul(a: Tensor, b) -> Tensor:
-    """a * b; the inputs swap: d/da = b, d/db = a."""
-    b, data = _arithmetic("mul", np.multiply, a, b)
-    return _result(data, (a, b), derivatives.MUL.each, "*")
-
-
-def div(a: Tensor, b) -> Tensor:
-    """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
-    b, data = _arithmetic("div", np.true_divide, a, b)
-    return _result(data, (a, b), derivatives.DIV.each, "/")
+add = _operator("add", np.add, "ADD", "+", "a + b; the gradient flows unchanged to both inputs.")
+sub = _operator("sub", np.subtract, "SUB", "-", "a - b; d/da = 1, d/db = -1.")
+mul = _operator("mul", np.multiply, "MUL", "*", "a * b; the inputs swap: d/da = b, d/db = a.")
+div = _operator("div", np.true_divide, "DIV", "/", "a / b; d/da = 1/b, d/db = -a/b**2 = -out/b.")
 
 
 def pow(a: Tensor, b) -> Tensor:
@@ -110,6 +145,9 @@ def neg(a: Tensor) -> Tensor:
 def _reflected(name: str, forward, backward, symbol: str):
     """The op ``name`` with a constant b on the left, e.g. 2 - t: the tensor-tensor path, swapped."""
     def reflected(a: Tensor, b) -> Tensor:
+        plain = _with_number(forward, a, b, reflected=True)
+        if plain is not None:
+            return plain
         token = hush()
         try:
             b = _operand(b, a)

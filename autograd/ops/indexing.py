@@ -120,7 +120,10 @@ def getitem(a: Tensor, index) -> Tensor:
     """a[index] (ints, slices, None, Ellipsis, masks, integer arrays); the gradient scatters back with add."""
     index = _index(index)
     try:
-        data = np.asarray(a._data[index])
+        if len(index) == 1 and isinstance(index[0], np.ndarray) and index[0].dtype.kind == "i":
+            data = a._data.take(index[0], axis=0)  # C[X], Xtr[ix]: as a[X], 2-4x faster than fancy indexing
+        else:
+            data = np.asarray(a._data[index])
     except IndexError as error:
         raise IndexError(f"getitem: {error} (indexing a tensor of shape {a.shape})") from None
     shape = a.shape

@@ -51,6 +51,18 @@ def _backward(shape, index, dtype, seed=0):
     return a.grad.numpy(), g
 
 
+@pytest.mark.parametrize("name", INDEXES)
+def test_indexing_gives_numpys_values_and_shape(name):
+    """One signed integer array (C[X]) runs as take(axis=0), the rest as NumPy's indexing: the same result."""
+    shape, build = INDEXES[name]
+    index = build(np.random.default_rng(1))
+    data = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    got = Tensor(data)[index].numpy()
+    expected = data[index]
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("name", INDEXES)
 def test_index_gradient_is_np_add_at_exactly(name, dtype):

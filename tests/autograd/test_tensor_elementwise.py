@@ -248,3 +248,37 @@ def _compare(torch, ours, theirs, arrays, name, rtol):
     (tout * torch.tensor(w, dtype=tout.dtype)).sum().backward()
     for x, t in zip(xs, ts):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=rtol, atol=1e-12, err_msg=name)
+
+
+_PROMOTIONS = {  # (left, right): torch's result dtype where NumPy's rule gives another
+    "int64 * 0.5": (([1, 3], "int64"), 0.5),
+    "0.5 * int64": (0.5, ([1, 3], "int64")),
+    "int64 / 2": (([1, 3], "int64"), 2),
+    "1 / int64": (1, ([1, 3], "int64")),
+    "int64 / int64": (([1, 3], "int64"), ([2, 4], "int64")),
+    "bool / bool": (([True, True], "bool"), ([True, True], "bool")),
+    "int64 - float32": (([1, 3], "int64"), ([0.5, 2.0], "float32")),
+    "int32 + float64": (([1, 3], "int32"), ([0.5, 2.0], "float64")),
+    "float32 * float64(0-d)": (([1.5, 3.0], "float32"), (0.25, "float64")),
+    "float64(0-d) * float32": ((0.25, "float64"), ([1.5, 3.0], "float32")),
+    "int32 * int64(0-d)": (([1, 3], "int32"), (7, "int64")),
+    "bool + int64(0-d)": (([True, False], "bool"), (7, "int64")),
+    "int64 + 1": (([1, 3], "int64"), 1),
+    "int32 max float32": (([1, 3], "int32"), ([2.5, 0.5], "float32")),
+}
+
+
+@pytest.mark.parametrize("case", _PROMOTIONS)
+def test_mixed_dtypes_promote_as_torch(case):
+    """An integer operand takes the float one's dtype, integer division gives float32, a 0-d tensor does not widen."""
+    torch = pytest.importorskip("torch")
+    sides = _PROMOTIONS[case]
+    ours = [Tensor(np.array(*side)) if isinstance(side, tuple) else side for side in sides]
+    theirs = [torch.tensor(side[0], dtype=getattr(torch, side[1])) if isinstance(side, tuple) else side
+              for side in sides]
+    operator = case.split()[1]
+    apply = {"*": lambda a, b: a * b, "/": lambda a, b: a / b, "-": lambda a, b: a - b, "+": lambda a, b: a + b,
+             "max": lambda a, b: a.maximum(b) if isinstance(a, Tensor) else torch.maximum(a, b)}[operator]
+    got, expected = apply(*ours), apply(*theirs)
+    assert str(got.dtype) == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
