@@ -1,4 +1,4 @@
-"""The scalar engine's fast paths: + and * built inline, the walk that marks nodes through their ``_g`` slot
+"""The scalar engine's fast paths (autograd/scalar_walk.py): the walk that marks nodes through their ``_g`` slot
 and the backward that runs + and * inline. Each must give exactly what the general code gives."""
 
 import gc
@@ -13,7 +13,7 @@ from autograd.record import Op
 from autograd.value import _result
 
 
-def test_inline_add_and_mul_record_their_op_parents_and_a_zero_grad():
+def test_add_and_mul_record_their_op_parents_and_a_zero_grad():
     a, b = Value(2.0), Value(-3.0)
     s, p = a + b, a * b
     assert (s.data, s.op, s.parents, s.grad, s.label) == (-1.0, "+", (a, b), 0.0, "")
@@ -23,7 +23,7 @@ def test_inline_add_and_mul_record_their_op_parents_and_a_zero_grad():
     with no_grad():
         s, p = a + b, a * b
     assert (s.data, s.op, s.parents, p.data, p.op, p.parents) == (-1.0, "", (), -6.0, "", ())
-    with detect_anomaly():  # the recording hook's path, outside the inline one
+    with detect_anomaly():  # the recording hook's path
         p = a * b
     p.backward()
     assert p.op == "*" and p.parents == (a, b) and (a.grad, b.grad) == (-3.0, 2.0)
