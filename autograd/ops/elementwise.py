@@ -30,6 +30,9 @@ OPERATORS = {
 _ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide, np.power, np.maximum, np.minimum)
 
 
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # torch's categories: bool, integer, float
+
+
 def _promoted(forward, x: np.ndarray, y: np.ndarray) -> tuple:
     """x and y cast as torch's type promotion has it where NumPy's differs: a 0-d tensor does not widen a tensor
     of its kind (float32 * a float64 0-d is float32), an integer (or bool) operand takes the float operand's
@@ -38,8 +41,8 @@ def _promoted(forward, x: np.ndarray, y: np.ndarray) -> tuple:
     float_x, float_y = x.dtype.kind == "f", y.dtype.kind == "f"
     if not (float_x or float_y) and forward is np.true_divide:
         return x.astype(_FLOAT), y.astype(_FLOAT)
-    if x.dtype.kind == y.dtype.kind and (x.ndim == 0) != (y.ndim == 0):  # a 0-d operand of the same kind
-        return (x.astype(y.dtype), y) if x.ndim == 0 else (x, y.astype(x.dtype))  # does not widen the other
+    if _KIND[x.dtype.kind] == _KIND[y.dtype.kind] and (x.ndim == 0) != (y.ndim == 0):  # a 0-d operand of the
+        return (x.astype(y.dtype), y) if x.ndim == 0 else (x, y.astype(x.dtype))  # same kind does not widen
     if float_x and not float_y:
         return x, y.astype(x.dtype)
     if float_y and not float_x:

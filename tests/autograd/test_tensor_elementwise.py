@@ -263,6 +263,7 @@ _PROMOTIONS = {  # (left, right): torch's result dtype where NumPy's rule gives 
     "float64(0-d) * float32": ((0.25, "float64"), ([1.5, 3.0], "float32")),
     "int32 * int64(0-d)": (([1, 3], "int32"), (7, "int64")),
     "bool + int64(0-d)": (([True, False], "bool"), (7, "int64")),
+    "uint8 + int64(0-d)": (([1, 3], "uint8"), (7, "int64")),
     "int64 + 1": (([1, 3], "int64"), 1),
     "int32 max float32": (([1, 3], "int32"), ([2.5, 0.5], "float32")),
 }
