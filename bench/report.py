@@ -20,6 +20,8 @@ def _rate(metrics: dict) -> str:
         return f"{metrics['nodes/s'] / 1e6:.2f} M nodes/s ({metrics['nodes']:,} nodes)"
     if "GFLOP/s" in metrics:
         return f"{metrics['GFLOP/s']:.1f} GFLOP/s, {metrics['page faults/step']} faults"
+    if "page faults/step" in metrics:
+        return f"{metrics['page faults/step']} faults"
     if "us/link" in metrics:
         return f"{metrics['us/link']:.2f} us/link"
     if "peak MB" in metrics:

@@ -155,3 +155,17 @@ def test_machine_facts_name_the_blas_kernel_and_record_keeps_the_notes():
     kept = report.kept_notes(written)
     assert kept.lstrip().startswith(report.NOTES_MARKER) and "profile notes" in kept and "old table" not in kept
     assert report.NOTES_MARKER in report.kept_notes("# Benchmarks\nno notes yet\n")
+
+
+def test_fresh_times_each_engine_in_a_process_of_its_own():
+    results, targets, _ = run("fresh", engines=["chainrule", "numpy"])
+    cases = {r["case"] for r in results}
+    assert cases == {"makemore batch 5, one engine a process", "cnn batch 2, one engine a process",
+                     "mlp batch 4, one engine a process"}
+    for r in results:
+        assert r["status"] == "ok", r["note"]
+        assert r["seconds"] > 0 and r["metrics"]["page faults/step"] >= 0 and len(r["samples"]) == 1
+    chainrule = [r for r in results if r["engine"] == "chainrule"]
+    assert all("numpy" in r["ratios"] for r in chainrule)
+    # makemore and the CNN have a torch target (mlp batch 4 has none), not judged: torch was not asked for
+    assert len(targets) == 2 and all(t["passed"] is None for t in targets)

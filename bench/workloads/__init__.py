@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-WORKLOADS = ("scalar", "moons", "chain", "mlp", "cnn", "makemore", "import", "memory")
+WORKLOADS = ("scalar", "moons", "chain", "mlp", "cnn", "makemore", "fresh", "import", "memory")
 _MODULES = {"import": "imports"}
 
 
