@@ -96,6 +96,15 @@ def _operand(x, like: "Tensor") -> "Tensor":
     return Tensor(np.asarray(x) if isinstance(x, np.ndarray) else _as_array(x))
 
 
+_SAFE_INT = 1 << 53  # a Python int up to this is exactly a float64
+
+
+def _weak_number(x) -> bool:
+    """A Python float, or an int that is exactly a float64: with a float tensor NumPy takes it as a weak scalar
+    (float32 stays float32), the same bits ``_operand``'s cast gives, so it may go to NumPy as it is."""
+    return type(x) is float or type(x) is int and -_SAFE_INT <= x <= _SAFE_INT
+
+
 def _sole_refcount() -> int:
     """The reference count ``_accumulate`` sees for an array that only the backward loop holds."""
     class Probe:

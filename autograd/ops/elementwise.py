@@ -12,7 +12,7 @@ from .. import derivatives, memory
 from ..quiet import hush, unhush
 from ..tensor_class import _DEFAULT_FLOAT as _FLOAT
 from ..graph import _mode
-from ..tensor_class import Tensor, _operand, _plain, _result
+from ..tensor_class import Tensor, _operand, _plain, _result, _weak_number
 from .closure import gate, raw
 from .unary import _float_data
 
@@ -64,15 +64,11 @@ def _binary(op: str, forward, a: Tensor, b: Tensor):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
-_SAFE_INT = 1 << 53  # a Python int up to this is exactly a float64; beyond, the general path decides
-
-
 def _with_number(forward, a: Tensor, b, reflected: bool = False):
     """a (op) b, or b (op) a, as a Tensor outside the graph, for a Python number b and a float tensor no graph
     records (``-lr * p.grad``): b goes to NumPy as it is, a weak scalar (float32 stays float32, as in torch
     and as the general path's cast gives, bit for bit), with no Tensor made for it. None if that does not apply."""
-    if not (type(b) is float or type(b) is int and -_SAFE_INT <= b <= _SAFE_INT) or a._data.dtype.kind != "f" \
-            or (a.requires_grad and _mode.record):
+    if not _weak_number(b) or a._data.dtype.kind != "f" or (a.requires_grad and _mode.record):
         return None
     x = a._data
     token = hush()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..graph import _mode, inplace_clock, no_grad
 from ..quiet import hush, unhush
-from ..tensor_class import Tensor, _new, _operand, _result
+from ..tensor_class import Tensor, _new, _operand, _result, _weak_number
 from .closure import raw
 from .indexing import _index
 
@@ -109,8 +109,8 @@ def _direct(t: Tensor, ufunc, other) -> bool:
     array: a float tensor and a tensor of its dtype or a Python number, broadcasting to its shape.
     False (nothing changed) for anything else, which the general path handles or refuses."""
     target = t._data
-    if type(other) is float or type(other) is int:
-        value = other  # a weak scalar, as torch's: float32 stays float32
+    if _weak_number(other):
+        value = other
     elif isinstance(other, Tensor) and other._data.dtype == target.dtype:
         value = other._data
     else:
@@ -145,31 +145,28 @@ def _copy(target: np.ndarray, data: np.ndarray) -> None:
         unhush(token)
 
 
-_ADD, _SUB, _MUL, _DIV = operator.add, operator.sub, operator.mul, operator.truediv
-
-
 def add_(a: Tensor, other, alpha=1) -> Tensor:
     """a += alpha * other, in place."""
     if alpha == 1:
-        return _elementwise(a, "add_", np.add, _ADD, other)
+        return _elementwise(a, "add_", np.add, operator.add, other)
     return _apply(a, "add_", lambda x, y: x + y * alpha, other)
 
 
 def sub_(a: Tensor, other, alpha=1) -> Tensor:
     """a -= alpha * other, in place."""
     if alpha == 1:
-        return _elementwise(a, "sub_", np.subtract, _SUB, other)
+        return _elementwise(a, "sub_", np.subtract, operator.sub, other)
     return _apply(a, "sub_", lambda x, y: x - y * alpha, other)
 
 
 def mul_(a: Tensor, other) -> Tensor:
     """a *= other, in place."""
-    return _elementwise(a, "mul_", np.multiply, _MUL, other)
+    return _elementwise(a, "mul_", np.multiply, operator.mul, other)
 
 
 def div_(a: Tensor, other) -> Tensor:
     """a /= other, in place (true division: an integer tensor cannot hold the result)."""
-    return _elementwise(a, "div_", np.true_divide, _DIV, other)
+    return _elementwise(a, "div_", np.true_divide, operator.truediv, other)
 
 
 def clamp_(a: Tensor, min=None, max=None) -> Tensor:
